@@ -1,0 +1,194 @@
+#include "runtime/daemon.hpp"
+
+#include <csignal>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace tickcast::core {
+
+namespace asio = boost::asio;
+
+namespace {
+spdlog::sink_ptr shared_log_sink() {
+    static spdlog::sink_ptr sink = spdlog::default_logger()->sinks().empty()
+                                       ? std::make_shared<spdlog::sinks::stderr_color_sink_mt>()
+                                       : spdlog::default_logger()->sinks().front();
+    return sink;
+}
+}  // namespace
+
+Daemon::Daemon(const DaemonConfig& config, BuiltConfig& built, Options options)
+    : config_(config), built_(built), options_(options),
+      host_{metrics_, shared_log_sink(), options.log_level,
+            [this](const std::string& name) -> std::shared_ptr<Resource> {
+                for (ResourceInstance& r : built_.resources)
+                    if (r.name == name) return r.instance.object;
+                return nullptr;
+            },
+            [this](const std::string& who, const std::string& reason) { fail(who, reason); }},
+      signals_(io_), drain_deadline_(io_) {}
+
+Daemon::~Daemon() {
+    // Pipelines reference the instances in built_; drop them first.
+    pipelines_.clear();
+}
+
+void Daemon::fail(const std::string& who, const std::string& reason) {
+    spdlog::critical("[{}] fatal: {}; stopping the daemon", who, reason);
+    exit_code_ = 1;
+    shutdown();
+}
+
+void Daemon::shutdown() {
+    if (shutting_down_.exchange(true)) return;
+    asio::post(io_, [this] {
+        spdlog::info("shutting down: draining in-flight events (deadline {} ms)",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(config_.daemon.drain_timeout).count());
+        for (auto& p : pipelines_) p->stop();
+        drain_deadline_.expires_after(config_.daemon.drain_timeout);
+        drain_deadline_.async_wait([this](boost::system::error_code ec) {
+            if (ec) return;
+            for (auto& p : pipelines_)
+                if (!p->finished())
+                    spdlog::error("pipeline '{}' did not drain within the deadline: {} events still in flight", p->name(), p->in_flight());
+            exit_code_ = 1;
+            stop_everything();
+        });
+    });
+}
+
+void Daemon::on_pipeline_finished() {
+    // Called on a pipeline's strand; the last one out stops the daemon.
+    if (finished_.fetch_add(1) + 1 == pipelines_.size()) asio::post(io_, [this] { stop_everything(); });
+}
+
+void Daemon::stop_everything() {
+    drain_deadline_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    if (admin_) admin_->close();
+    for (auto it = built_.resources.rbegin(); it != built_.resources.rend(); ++it) {
+        try {
+            it->instance.object->stop();
+        } catch (const std::exception& e) {
+            spdlog::error("[resource/{}] stop failed: {}", it->name, e.what());
+        }
+    }
+    io_.stop();
+}
+
+std::string Daemon::health_json() const {
+    boost::json::object pipelines;
+    for (const auto& p : pipelines_) {
+        boost::json::object o;
+        o["state"] = p->finished() ? "finished" : "running";
+        o["in_flight"] = p->in_flight();
+        pipelines[p->name()] = std::move(o);
+    }
+    boost::json::object root;
+    root["status"] = shutting_down_ ? "draining" : "ok";
+    root["pipelines"] = std::move(pipelines);
+    return boost::json::serialize(root);
+}
+
+std::string Daemon::admin_address() const {
+    std::lock_guard lock(admin_mutex_);
+    return admin_address_;
+}
+
+int Daemon::run() {
+    if (options_.serve_admin && !config_.daemon.admin.empty()) {
+        admin_ = std::make_unique<AdminServer>(io_, AdminServer::Handlers{[this] { return metrics_.serialize(); },
+                                                                          [this] { return health_json(); }});
+        try {
+            admin_->listen(config_.daemon.admin);
+        } catch (const std::exception& e) {
+            spdlog::error("{} ({})", e.what(), config_.daemon.admin_where.str());
+            return 1;
+        }
+        const auto ep = admin_->endpoint();
+        {
+            std::lock_guard lock(admin_mutex_);
+            admin_address_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+        }
+        spdlog::info("admin endpoint on http://{}/ (/health, /metrics)", admin_address());
+    }
+
+    // Everything starts from this thread before any io thread runs, so the
+    // start calls cannot race with handlers: resources, then each pipeline's
+    // sinks, stages and source.
+    for (ResourceInstance& r : built_.resources) {
+        auto ctx = std::make_unique<InstanceContext>(host_, "resource/" + r.name, asio::make_strand(io_), Labels{{"resource", r.name}});
+        try {
+            r.instance.object->start(*ctx);
+        } catch (const std::exception& e) {
+            spdlog::error("[resource/{}] failed to start: {} ({})", r.name, e.what(), r.instance.entry.where().str());
+            stop_everything();
+            return 1;
+        }
+        resource_contexts_.push_back(std::move(ctx));
+    }
+    for (PipelineInstances& pi : built_.pipelines) {
+        auto p = std::make_shared<Pipeline>(pi, host_, io_);
+        p->set_on_finished([this, name = p->name()] {
+            spdlog::info("pipeline '{}' finished", name);
+            on_pipeline_finished();
+        });
+        if (std::string error = p->start(); !error.empty()) {
+            // Pipelines started so far drain as on a signal; the rest never run.
+            spdlog::error("{}", error);
+            exit_code_ = 1;
+            shutdown();
+            break;
+        }
+        pipelines_.push_back(std::move(p));
+    }
+    if (pipelines_.empty()) {
+        stop_everything();
+        return exit_code_;
+    }
+
+    if (options_.handle_signals) {
+        signals_.add(SIGINT);
+        signals_.add(SIGTERM);
+        std::function<void(boost::system::error_code, int)> on_signal;
+        on_signal = [this, &on_signal](boost::system::error_code ec, int sig) {
+            if (ec) return;
+            if (shutting_down_) {
+                spdlog::warn("second signal {}: exiting without draining", sig);
+                exit_code_ = 1;
+                stop_everything();
+                return;
+            }
+            spdlog::info("signal {} received", sig);
+            shutdown();
+            signals_.async_wait(on_signal);
+        };
+        signals_.async_wait(on_signal);
+    }
+
+    auto run_loop = [this] {
+        // A handler that throws must not take the daemon down: log and go on.
+        for (;;) {
+            try {
+                io_.run();
+                return;
+            } catch (const std::exception& e) {
+                spdlog::error("unhandled exception in an event handler: {}", e.what());
+            } catch (...) {
+                spdlog::error("unhandled unknown exception in an event handler");
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < config_.daemon.threads; ++i) threads.emplace_back(run_loop);
+    run_loop();
+    for (std::thread& t : threads) t.join();
+    return exit_code_;
+}
+
+}  // namespace tickcast::core

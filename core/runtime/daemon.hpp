@@ -1,0 +1,72 @@
+// Daemon: runs the resources and pipelines of a built config on one Asio
+// io_context with daemon.threads threads, serves the admin endpoint, and
+// turns SIGINT/SIGTERM into a draining shutdown.
+//
+// run() returns the process exit status: 0 when every pipeline finished (all
+// sources finite and done, sinks flushed) or drained within drain_timeout
+// after a signal; 1 when a plugin failed to start, reported fail(), or the
+// drain deadline passed with events still in flight.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include "admin/admin_server.hpp"
+#include "config/daemon_config.hpp"
+#include "runtime/instances.hpp"
+#include "runtime/metrics_registry.hpp"
+#include "runtime/pipeline.hpp"
+#include "runtime/plugin_context.hpp"
+
+namespace tickcast::core {
+
+class Daemon {
+public:
+    struct Options {
+        bool handle_signals = true;
+        bool serve_admin = true;
+        spdlog::level::level_enum log_level = spdlog::level::info;
+    };
+
+    Daemon(const DaemonConfig& config, BuiltConfig& built, Options options);
+    ~Daemon();
+
+    int run();
+    // Starts the draining shutdown; safe from any thread and repeatable.
+    void shutdown();
+    // The admin endpoint's bound address ("" if none), valid once run() started it.
+    std::string admin_address() const;
+
+private:
+    void fail(const std::string& who, const std::string& reason);
+    void on_pipeline_finished();
+    void stop_everything();
+    std::string health_json() const;
+
+    const DaemonConfig& config_;
+    BuiltConfig& built_;
+    Options options_;
+    boost::asio::io_context io_;
+    MetricsRegistry metrics_;
+    HostServices host_;
+    std::unique_ptr<AdminServer> admin_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer drain_deadline_;
+    std::vector<std::unique_ptr<InstanceContext>> resource_contexts_;
+    std::vector<std::shared_ptr<Pipeline>> pipelines_;
+    std::atomic<int> exit_code_{0};
+    std::atomic<bool> shutting_down_{false};
+    std::atomic<std::size_t> finished_{0};
+    mutable std::mutex admin_mutex_;
+    std::string admin_address_;
+};
+
+}  // namespace tickcast::core
