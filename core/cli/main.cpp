@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <tickcast/abi.hpp>
 
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
         const int code = app.exit(e);
         return code == 0 ? exit_ok : exit_usage;
     }
+    // Logs go to stderr: stdout belongs to data (file_sink path: /dev/stdout).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("tickcastd"));
     const auto level = spdlog::level::from_str(log_level);
     spdlog::set_level(level);
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");

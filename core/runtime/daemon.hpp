@@ -44,6 +44,8 @@ public:
     void shutdown();
     // The admin endpoint's bound address ("" if none), valid once run() started it.
     std::string admin_address() const;
+    // The /metrics text, for tests that run a daemon in-process.
+    std::string metrics_text() const { return metrics_.serialize(); }
 
 private:
     void fail(const std::string& who, const std::string& reason);

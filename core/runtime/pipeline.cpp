@@ -16,6 +16,7 @@ double seconds_since(std::int64_t ns, std::int64_t now) { return ns > 0 && now >
 // The metric names of the pipeline runtime, declared once.
 namespace metric {
 constexpr const char* in_flight = "tickcast_pipeline_in_flight_events";
+constexpr const char* high_water = "tickcast_pipeline_in_flight_high_water_events";
 constexpr const char* events_in = "tickcast_plugin_events_in_total";
 constexpr const char* events_out = "tickcast_plugin_events_out_total";
 constexpr const char* errors = "tickcast_plugin_errors_total";
@@ -82,6 +83,7 @@ Pipeline::Pipeline(PipelineInstances& instances, HostServices& host, boost::asio
     };
     MetricsRegistry& m = host.metrics;
     in_flight_gauge_ = &m.gauge(metric::in_flight, "Events accepted from the source and not yet acknowledged", {{"pipeline", name_}});
+    high_water_gauge_ = &m.gauge(metric::high_water, "The most events ever in flight at once (bounded by max_in_flight)", {{"pipeline", name_}});
     const std::string& src = instances.source.entry.name;
     source_context_ = std::make_unique<SourceContextImpl>(*this, host, name_ + "/" + src, strand_, Labels{{"pipeline", name_}, {"plugin", src}});
     source_events_ = &m.counter(metric::events_out, "Events a plugin passed on", labels(src, "source"));
@@ -163,8 +165,12 @@ void Pipeline::emit(EventBatch batch, std::uint64_t token) {
         source_context_->log().warn("emitted {} events with only {} of capacity: in-flight exceeds max_in_flight={}", n,
                                     capacity(), max_in_flight_);
     }
-    in_flight_.fetch_add(n, std::memory_order_relaxed);
+    const std::size_t now_in_flight = in_flight_.fetch_add(n, std::memory_order_relaxed) + n;
     in_flight_gauge_->Increment(double(n));
+    if (now_in_flight > high_water_) {
+        high_water_ = now_in_flight;
+        high_water_gauge_->Set(double(high_water_));
+    }
     source_events_->Increment(double(n));
 
     EventBatch current = std::move(batch);

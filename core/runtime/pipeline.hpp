@@ -95,6 +95,8 @@ private:
     bool warned_over_capacity_ = false;
 
     prometheus::Gauge* in_flight_gauge_ = nullptr;
+    prometheus::Gauge* high_water_gauge_ = nullptr;
+    std::size_t high_water_ = 0;
     prometheus::Counter* source_events_ = nullptr;
 };
 

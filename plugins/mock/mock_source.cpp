@@ -55,7 +55,13 @@ void MockSource::stop() {
     stopping_ = true;
     if (timer_) timer_->cancel();
     // A pending when_ready callback may still fire; pump() sees stopping_.
-    if (!waiting_) context_->done();
+    if (!waiting_) finish();
+}
+
+void MockSource::finish() {
+    if (!finished_) context_->log().info("emitted {} events", emitted_);
+    finished_ = true;
+    context_->done();
 }
 
 void MockSource::on_ack(std::uint64_t, const Status& status) {
@@ -73,12 +79,12 @@ std::size_t MockSource::due_now() {
 void MockSource::pump() {
     waiting_ = false;
     if (stopping_) {
-        context_->done();
+        finish();
         return;
     }
     if (templates_.empty() || (total_ != 0 && emitted_ >= total_)) {
         stopping_ = true;
-        context_->done();
+        finish();
         return;
     }
     std::size_t n = std::min(due_now(), context_->capacity());
@@ -106,10 +112,11 @@ void MockSource::pump() {
         waiting_ = true;
         context_->when_ready([this] { pump(); });
     } else if (rate_ != 0 && due_now() == 0) {
-        // Sleep until the next event is due (at most 10 ms, so stop is prompt).
+        // Sleep until the next event is due, but at least 1 ms so that high
+        // rates go out in batches rather than one timer wake-up per event.
         const auto next_ns = std::int64_t((__int128)emitted_ * 1'000'000'000 / rate_);
         const auto wake = started_ + std::chrono::nanoseconds(next_ns);
-        timer_->expires_at(std::min(wake, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
+        timer_->expires_at(std::max(wake, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
         timer_->async_wait([this](boost::system::error_code ec) {
             if (!ec) pump();
         });

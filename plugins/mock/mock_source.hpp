@@ -30,6 +30,7 @@ private:
         Headers headers;
     };
     void pump();
+    void finish();  // logs the count and reports done, once
     std::size_t due_now();
 
     std::vector<Template> templates_;
@@ -45,6 +46,7 @@ private:
     std::chrono::steady_clock::time_point started_;
     bool stopping_ = false;
     bool waiting_ = false;
+    bool finished_ = false;
     std::uint64_t failed_acks_ = 0;
 };
 

@@ -78,6 +78,20 @@ public:
     ConfigNode() = default;
     ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, Location fallback = {})
         : node_(std::move(node)), file_(std::move(file)), fallback_(std::move(fallback)) {}
+    ConfigNode(const ConfigNode&) = default;
+    ConfigNode(ConfigNode&&) = default;
+    // YAML::Node's assignment writes through to the node it refers to (it
+    // edits the document); a ConfigNode must instead rebind, like a handle.
+    ConfigNode& operator=(const ConfigNode& other) {
+        if (this != &other) {
+            node_.~Node();
+            new (&node_) YAML::Node(other.node_);
+            file_ = other.file_;
+            fallback_ = other.fallback_;
+        }
+        return *this;
+    }
+    ConfigNode& operator=(ConfigNode&& other) noexcept { return *this = static_cast<const ConfigNode&>(other); }
 
     // False for an absent key and for an explicit null (`key: ~`).
     bool defined() const { return node_.IsDefined() && !node_.IsNull(); }
