@@ -15,6 +15,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
 pom="$here/kafka/pom.xml"
 log() { echo "kafka.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -78,17 +80,7 @@ remove_state_dir() {
 
 # --- prerequisites -------------------------------------------------------------
 # Install only what is missing, so a rerun costs one dpkg-query.
-ensure_packages() {
-  local p missing=() sudo=""
-  for p in openjdk-17-jre-headless maven kcat; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-}
+ensure_packages() { install_missing openjdk-17-jre-headless maven kcat; }
 
 # Copies the broker's runtime jars into the cache once per (version, pom);
 # built in a temp dir and renamed so an interrupted run leaves no half classpath.
@@ -107,18 +99,6 @@ ensure_classpath() {
   rm -rf "$lib"
   mv "$cache/lib.tmp" "$lib"
   echo "$stamp" >"$cache/stamp"
-}
-
-# A port nothing listens on (a refused connect says so, no extra tools):
-# random in 10000-32767, below Linux's ephemeral range so outgoing
-# connections cannot take it between now and the broker's bind.
-free_port() {
-  local p
-  while :; do
-    p=$((10000 + RANDOM % 22768))
-    [ "$p" != "${1:-}" ] || continue
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
 }
 
 # --- commands ----------------------------------------------------------------

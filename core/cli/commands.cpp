@@ -52,8 +52,12 @@ int command_validate(const std::vector<std::string>& files) {
     return exit_ok;
 }
 
-int command_run(const std::vector<std::string>& files, spdlog::level::level_enum level) {
+int command_run(const std::vector<std::string>& files, const std::string& admin, spdlog::level::level_enum level) {
     auto l = load(files);
+    if (!admin.empty()) {
+        l->config.daemon.admin = admin;
+        l->config.daemon.admin_where = {"--admin", 0, 0};
+    }
     if (!l->ok()) {
         report(l->diagnostics);
         return exit_usage;

@@ -13,7 +13,7 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_usage = 2;
 
-int command_run(const std::vector<std::string>& files, spdlog::level::level_enum level);
+int command_run(const std::vector<std::string>& files, const std::string& admin, spdlog::level::level_enum level);
 int command_validate(const std::vector<std::string>& files);
 int command_plugins(const std::vector<std::string>& names);
 int command_test(const std::vector<std::string>& paths, spdlog::level::level_enum level);

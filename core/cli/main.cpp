@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> run_files, validate_files, test_paths, plugin_names;
     auto* run = app.add_subcommand("run", "Run the pipelines in FILE... until their sources end or a signal arrives");
     run->add_option("files", run_files, "YAML config files (merged)")->required()->check(CLI::ExistingFile);
+    std::string admin;
+    run->add_option("--admin", admin, "Serve /health and /metrics on host:port, overriding daemon.admin (port 0: any free port)");
     auto* validate = app.add_subcommand("validate", "Check FILE... and report every error without starting anything");
     validate->add_option("files", validate_files, "YAML config files (merged)")->required();
     auto* test = app.add_subcommand("test", "Run pipeline tests (YAML files, or folders of them)");
@@ -48,7 +50,7 @@ int main(int argc, char** argv) {
         std::cout << "tickcastd " << TICKCAST_SDK_VERSION << " (plugin ABI " << TICKCAST_ABI_VERSION << ")\n";
         return exit_ok;
     }
-    if (*run) return command_run(run_files, level);
+    if (*run) return command_run(run_files, admin, level);
     if (*validate) return command_validate(validate_files);
     if (*test) return command_test(test_paths, level);
     if (*plugins) return command_plugins(plugin_names);

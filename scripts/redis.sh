@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A throw-away redis-server on a free loopback port, its data in a state dir.
+#
+#   ADDR=$(scripts/redis.sh start --dir D)   # prints host:port on stdout
+#   scripts/redis.sh stop --dir D            # stops it and removes D
+#
+# Used by scripts/test.sh and scripts/demo.sh; nothing is persisted (no RDB
+# snapshots, no AOF), so stopping loses everything, as a cache should.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+cmd=${1:-}; [ $# -gt 0 ] && shift
+dir=${TICKCAST_REDIS_DIR:-${TMPDIR:-/tmp}/tickcast-redis-$(id -u)}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dir) dir=${2:?--dir needs a value}; shift 2 ;;
+    *) echo "redis.sh: unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+case $cmd in
+  start)
+    install_missing redis-server
+    if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then cat "$dir/address"; exit 0; fi
+    mkdir -p "$dir"
+    port=$(free_port)
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
+      --daemonize yes --pidfile "$dir/pid" --logfile "$dir/redis.log" >&2
+    for _ in $(seq 100); do
+      redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+      sleep 0.05
+    done
+    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG || { tail -5 "$dir/redis.log" >&2; exit 1; }
+    echo "127.0.0.1:$port" | tee "$dir/address"
+    ;;
+  stop)
+    if [ -f "$dir/pid" ]; then
+      pid=$(cat "$dir/pid")
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$dir"
+    ;;
+  *) echo "usage: $0 start|stop [--dir D]" >&2; exit 2 ;;
+esac
