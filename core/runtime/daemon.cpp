@@ -33,8 +33,31 @@ Daemon::Daemon(const DaemonConfig& config, BuiltConfig& built, Options options)
       signals_(io_), drain_deadline_(io_) {}
 
 Daemon::~Daemon() {
-    // Pipelines reference the instances in built_; drop them first.
+    // Plugins own Asio objects bound to io_, so they must go before it:
+    // pipelines (which reference the instances), then the instances, then
+    // the resources. Handlers still queued in io_ are destroyed with it.
     pipelines_.clear();
+    for (PipelineInstances& p : built_.pipelines) {
+        p.source.object.reset();
+        for (auto& s : p.stages) s.object.reset();
+        for (auto& s : p.sinks) s.object.reset();
+    }
+    for (ResourceInstance& r : built_.resources) r.instance.object.reset();
+}
+
+void Daemon::wait_for_signal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        if (shutting_down_) {
+            spdlog::warn("second signal {}: exiting without draining", sig);
+            exit_code_ = 1;
+            stop_everything();
+            return;
+        }
+        spdlog::info("signal {} received", sig);
+        shutdown();
+        wait_for_signal();
+    });
 }
 
 void Daemon::fail(const std::string& who, const std::string& reason) {
@@ -155,20 +178,7 @@ int Daemon::run() {
     if (options_.handle_signals) {
         signals_.add(SIGINT);
         signals_.add(SIGTERM);
-        std::function<void(boost::system::error_code, int)> on_signal;
-        on_signal = [this, &on_signal](boost::system::error_code ec, int sig) {
-            if (ec) return;
-            if (shutting_down_) {
-                spdlog::warn("second signal {}: exiting without draining", sig);
-                exit_code_ = 1;
-                stop_everything();
-                return;
-            }
-            spdlog::info("signal {} received", sig);
-            shutdown();
-            signals_.async_wait(on_signal);
-        };
-        signals_.async_wait(on_signal);
+        wait_for_signal();
     }
 
     auto run_loop = [this] {

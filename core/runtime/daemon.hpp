@@ -49,6 +49,7 @@ public:
 
 private:
     void fail(const std::string& who, const std::string& reason);
+    void wait_for_signal();
     void on_pipeline_finished();
     void stop_everything();
     std::string health_json() const;

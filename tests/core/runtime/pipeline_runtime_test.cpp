@@ -21,7 +21,7 @@ struct RunResult {
 
 RunResult run_config(const std::string& yaml) {
     static PluginCatalog& catalog = *[] {
-        auto* c = new PluginCatalog({TICKCAST_PLUGIN_DIR});  // kept for the whole run
+        auto* c = new PluginCatalog({TICKCAST_PLUGIN_DIR, TICKCAST_BAD_PLUGIN_DIR});  // kept for the whole run
         c->scan();
         return c;
     }();
@@ -103,4 +103,16 @@ TEST(PipelineRuntime, several_pipelines_run_and_all_finish) {
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_EQ(count_lines(dir.file("a.jsonl")), 500u);
     EXPECT_EQ(count_lines(dir.file("b.jsonl")), 700u);
+}
+
+TEST(PipelineRuntime, a_stage_that_throws_fails_only_its_batch_and_the_pipeline_goes_on) {
+    tickcast::test::TempDir dir;
+    const RunResult r = run_config(
+        "pipelines:\n  main:\n"
+        "    source: {plugin: mock_source, batch: 1, events: [{channel: c, payload: a}, {channel: c, payload: boom}, {channel: c, payload: b}]}\n"
+        "    stages: [{plugin: explode_stage, trigger: boom}]\n"
+        "    sinks: [{plugin: capture_sink, path: " + dir.file("out.jsonl") + "}]\n");
+    ASSERT_EQ(r.exit_code, 0);
+    EXPECT_EQ(metric(r.metrics, R"(tickcast_plugin_errors_total{kind="stage",pipeline="main",plugin="explode_stage"})"), 1);
+    EXPECT_EQ(count_lines(dir.file("out.jsonl")), 2u);
 }
