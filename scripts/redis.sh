@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throw-away redis-server on a free loopback port, its data in a state dir.
 #
-#   ADDR=$(scripts/redis.sh start --dir D)   # prints host:port on stdout
+#   ADDR=$(scripts/redis.sh start --dir D [--port P] [-- redis-server args])   # prints host:port
 #   scripts/redis.sh stop --dir D            # stops it and removes D
 #
 # Used by scripts/test.sh and scripts/demo.sh; nothing is persisted (no RDB
@@ -13,9 +13,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 cmd=${1:-}; [ $# -gt 0 ] && shift
 dir=${TICKCAST_REDIS_DIR:-${TMPDIR:-/tmp}/tickcast-redis-$(id -u)}
+port=""
+extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --dir) dir=${2:?--dir needs a value}; shift 2 ;;
+    --port) port=${2:?--port needs a value}; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
     *) echo "redis.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -25,14 +29,15 @@ case $cmd in
     install_missing redis-server
     if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then cat "$dir/address"; exit 0; fi
     mkdir -p "$dir"
-    port=$(free_port)
+    [ -n "$port" ] || port=$(free_port)
     redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
-      --daemonize yes --pidfile "$dir/pid" --logfile "$dir/redis.log" >&2
+      --daemonize yes --pidfile "$dir/pid" --logfile "$dir/redis.log" "${extra[@]}" >&2
+    # Up once it accepts connections (even a password-protected one answers).
     for _ in $(seq 100); do
-      redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [ -s "$dir/pid" ] && break
       sleep 0.05
     done
-    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG || { tail -5 "$dir/redis.log" >&2; exit 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { tail -5 "$dir/redis.log" >&2; exit 1; }
     echo "127.0.0.1:$port" | tee "$dir/address"
     ;;
   stop)

@@ -33,6 +33,18 @@ std::unique_ptr<LoadedConfig> load(const std::vector<std::string>& files) {
     return l;
 }
 
+void describe_plugin(const LoadedPlugin& p) {
+    std::cout << p.info.name << " (" << to_string(p.info.kind) << ", " << p.library_path.string() << ")\n  " << p.info.summary
+              << "\n  options:\n";
+    for (const OptionSpec& o : p.info.options) {
+        std::cout << "    " << o.name << ": " << to_string(o.type);
+        if (o.required) std::cout << ", required";
+        if (!o.default_value.empty()) std::cout << ", default " << o.default_value;
+        if (!o.resource_plugin.empty()) std::cout << " (a '" << o.resource_plugin << "' resource)";
+        std::cout << "\n      " << o.doc << "\n";
+    }
+}
+
 void report(const Diagnostics& d) {
     std::cerr << d.str() << d.size() << (d.size() == 1 ? " error\n" : " errors\n");
 }
@@ -87,21 +99,13 @@ int command_plugins(const std::vector<std::string>& names) {
     }
     int status = exit_ok;
     for (const std::string& name : names) {
-        const LoadedPlugin* p = catalog.find(name);
-        if (!p) {
+        if (!catalog.find(name)) {
             std::cerr << catalog.not_found_message(name) << "\n";
             status = exit_usage;
             continue;
         }
-        std::cout << p->info.name << " (" << to_string(p->info.kind) << ", " << p->library_path.string() << ")\n  "
-                  << p->info.summary << "\n  options:\n";
-        for (const OptionSpec& o : p->info.options) {
-            std::cout << "    " << o.name << ": " << to_string(o.type);
-            if (o.required) std::cout << ", required";
-            if (!o.default_value.empty()) std::cout << ", default " << o.default_value;
-            if (!o.resource_plugin.empty()) std::cout << " (a '" << o.resource_plugin << "' resource)";
-            std::cout << "\n      " << o.doc << "\n";
-        }
+        for (const LoadedPlugin* p : catalog.plugins())
+            if (p->info.name == name) describe_plugin(*p);
     }
     return status;
 }

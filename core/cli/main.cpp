@@ -13,6 +13,7 @@ using namespace tickcast::core;
 int main(int argc, char** argv) {
     CLI::App app{"tickcastd: runs YAML-declared pipelines of market-data plugins"};
     app.require_subcommand(0, 1);
+    app.fallthrough();  // global options may follow the subcommand
     app.footer(
         "Exit status: 0 success, 1 runtime failure or failing tests, 2 bad configuration or usage.\n"
         "Plugins are searched on daemon.plugin_path, TICKCAST_PLUGIN_PATH, then beside the binary.");

@@ -289,7 +289,8 @@ void check_options(PluginEntry& e, const DaemonConfig& config, Diagnostics& d) {
                 d.add(e.where(), "plugin '" + info.name + "' needs option '" + s.name + "' (" +
                                      std::string(to_string(s.type)) + "): " + s.doc);
             else if (!s.default_value.empty())
-                writable[s.name] = YAML::Load(s.default_value);
+                // A string default is taken as written ("tc:" is not a YAML map).
+                writable[s.name] = s.type == OptionType::string ? YAML::Node(s.default_value) : YAML::Load(s.default_value);
             continue;
         }
         attempt(d, [&] {
@@ -331,7 +332,8 @@ void check_plugins(DaemonConfig& config, const PluginCatalog& catalog, Diagnosti
     auto resolve = [&](PluginEntry& e, PluginKind expected, const std::string& role) {
         if (e.plugin.empty()) return;
         const ConfigNode plugin_node = e.node["plugin"];
-        const LoadedPlugin* p = catalog.find(e.plugin);
+        const LoadedPlugin* p = catalog.find(e.plugin, expected);
+        if (!p) p = catalog.find(e.plugin);  // to name its kind below
         if (!p) {
             std::string msg = catalog.not_found_message(e.plugin);
             Keys known;

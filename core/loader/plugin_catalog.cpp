@@ -145,9 +145,8 @@ std::string PluginCatalog::load_library(const fs::path& path) {
         return "its registration threw an unknown exception";
     }
     for (LoadedPlugin& p : registry.found) {
-        if (plugins_.count(p.info.name)) {
-            spdlog::debug("plugin '{}' in {} is shadowed by {}", p.info.name, path.string(),
-                          plugins_.at(p.info.name).library_path.string());
+        if (const LoadedPlugin* earlier = find(p.info.name, p.info.kind)) {
+            spdlog::debug("plugin '{}' in {} is shadowed by {}", p.info.name, path.string(), earlier->library_path.string());
             continue;
         }
         p.library_path = path;
@@ -164,6 +163,13 @@ std::string PluginCatalog::load_library(const fs::path& path) {
 const LoadedPlugin* PluginCatalog::find(const std::string& name) const {
     auto it = plugins_.find(name);
     return it == plugins_.end() ? nullptr : &it->second;
+}
+
+const LoadedPlugin* PluginCatalog::find(const std::string& name, PluginKind kind) const {
+    auto [first, last] = plugins_.equal_range(name);
+    for (auto it = first; it != last; ++it)
+        if (it->second.info.kind == kind) return &it->second;
+    return nullptr;
 }
 
 std::vector<const LoadedPlugin*> PluginCatalog::plugins() const {

@@ -48,7 +48,10 @@ public:
     // Loads one library file; returns the refusal reason or an empty string.
     std::string load_library(const std::filesystem::path& path);
 
+    // One name may be registered once per kind (redis_pubsub is both a
+    // source and a sink); without a kind, the first registration is returned.
     const LoadedPlugin* find(const std::string& name) const;
+    const LoadedPlugin* find(const std::string& name, PluginKind kind) const;
     // Why `name` is not available: the folders searched and any refused library.
     std::string not_found_message(const std::string& name) const;
 
@@ -63,7 +66,7 @@ public:
 
 private:
     std::vector<std::filesystem::path> folders_;
-    std::map<std::string, LoadedPlugin> plugins_;
+    std::multimap<std::string, LoadedPlugin> plugins_;
     std::vector<RefusedLibrary> refused_;
     std::vector<std::shared_ptr<boost::dll::shared_library>> libraries_;
 };

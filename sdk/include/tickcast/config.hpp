@@ -66,7 +66,7 @@ struct OptionSpec {
     std::string name;
     OptionType type = OptionType::string;
     bool required = false;
-    std::string default_value;  // YAML text, empty for none
+    std::string default_value;  // YAML text (strings as they are), empty for none
     std::string doc = {};
     std::string resource_plugin = {};  // for OptionType::resource: the plugin the resource must use
 };

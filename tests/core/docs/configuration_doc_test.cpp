@@ -14,8 +14,7 @@ using namespace tickcast::core;
 namespace {
 
 // The option names in the table of the "### `name`" section.
-std::set<std::string> documented_options(const std::string& doc, const std::string& plugin) {
-    const std::string heading = "### `" + plugin + "`";
+std::set<std::string> documented_options(const std::string& doc, const std::string& heading) {
     const auto start = doc.find(heading);
     if (start == std::string::npos) return {};
     const auto end = doc.find("\n#", start + heading.size());
@@ -35,9 +34,11 @@ TEST(ConfigurationDoc, documents_every_option_of_every_bundled_plugin_and_no_oth
     catalog.scan();
     ASSERT_FALSE(catalog.plugins().empty());
     for (const LoadedPlugin* p : catalog.plugins()) {
-        EXPECT_NE(doc.find("### `" + p->info.name + "`"), std::string::npos) << "no section for " << p->info.name;
+        // "### `name` (kind, ...": one name may be both a source and a sink.
+        const std::string heading = "### `" + p->info.name + "` (" + std::string(to_string(p->info.kind));
+        EXPECT_NE(doc.find(heading), std::string::npos) << "no section '" << heading << "' in docs/configuration.md";
         std::set<std::string> declared;
         for (const OptionSpec& o : p->info.options) declared.insert(o.name);
-        EXPECT_EQ(documented_options(doc, p->info.name), declared) << "section ### `" << p->info.name << "` of docs/configuration.md";
+        EXPECT_EQ(documented_options(doc, heading), declared) << "section " << heading << " of docs/configuration.md";
     }
 }

@@ -4,9 +4,7 @@
 
 #include <regex>
 
-#include "config/daemon_config.hpp"
-#include "loader/plugin_catalog.hpp"
-#include "runtime/daemon.hpp"
+#include "support/in_process.hpp"
 #include "support/process.hpp"
 
 using namespace tickcast;
@@ -14,37 +12,8 @@ using namespace tickcast::core;
 
 namespace {
 
-struct RunResult {
-    int exit_code = -1;
-    std::string metrics;
-};
-
-RunResult run_config(const std::string& yaml) {
-    static PluginCatalog& catalog = *[] {
-        auto* c = new PluginCatalog({TICKCAST_PLUGIN_DIR, TICKCAST_BAD_PLUGIN_DIR});  // kept for the whole run
-        c->scan();
-        return c;
-    }();
-    DaemonConfig config;
-    Diagnostics d;
-    read_config_text(yaml, "test.yaml", config, d);
-    check_plugins(config, catalog, d);
-    BuiltConfig built;
-    if (d.empty()) built = build_instances(config, d);
-    EXPECT_TRUE(d.empty()) << d.str();
-    if (!d.empty()) return {};
-    Daemon daemon(config, built, {.handle_signals = false, .serve_admin = false, .log_level = spdlog::level::warn});
-    RunResult r;
-    r.exit_code = daemon.run();
-    r.metrics = daemon.metrics_text();
-    return r;
-}
-
-double metric(const std::string& text, const std::string& name_and_labels) {
-    const auto at = text.find(name_and_labels + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(text.substr(at + name_and_labels.size() + 1));
-}
+using tickcast::test::RunResult;
+using tickcast::test::run_config;
 
 std::size_t count_lines(const std::string& path) {
     std::ifstream in(path);
@@ -62,10 +31,10 @@ TEST(PipelineRuntime, slow_sink_keeps_in_flight_at_or_under_the_bound) {
         "    source: {plugin: mock_source, repeat: 300, batch: 10, events: [{channel: c, payload: x}]}\n"
         "    sinks:\n      - {plugin: fail_sink, delay: 1ms}\n      - {plugin: capture_sink, path: " + dir.file("out.jsonl") + "}\n");
     ASSERT_EQ(r.exit_code, 0);
-    const double high_water = metric(r.metrics, R"(tickcast_pipeline_in_flight_high_water_events{pipeline="main"})");
+    const double high_water = r.metric(R"(tickcast_pipeline_in_flight_high_water_events{pipeline="main"})");
     EXPECT_LE(high_water, 50);
     EXPECT_GE(high_water, 40) << "the source should have been faster than the sink and hit the bound";
-    EXPECT_EQ(metric(r.metrics, R"(tickcast_pipeline_in_flight_events{pipeline="main"})"), 0);
+    EXPECT_EQ(r.metric(R"(tickcast_pipeline_in_flight_events{pipeline="main"})"), 0);
     EXPECT_EQ(count_lines(dir.file("out.jsonl")), 300u);
 }
 
@@ -77,8 +46,8 @@ TEST(PipelineRuntime, failed_batches_are_counted_and_the_others_still_delivered)
         "    sinks:\n      - {plugin: fail_sink, fail_every: 25}\n      - {plugin: capture_sink, path: " + dir.file("out.jsonl") + "}\n");
     ASSERT_EQ(r.exit_code, 0);
     // Events 25, 50, 75 and 100 fail, so four batches of 10 fail in fail_sink.
-    EXPECT_EQ(metric(r.metrics, R"(tickcast_plugin_errors_total{kind="sink",pipeline="main",plugin="fail_sink"})"), 40);
-    EXPECT_EQ(metric(r.metrics, R"(tickcast_plugin_events_out_total{kind="sink",pipeline="main",plugin="capture_sink"})"), 100);
+    EXPECT_EQ(r.metric(R"(tickcast_plugin_errors_total{kind="sink",pipeline="main",plugin="fail_sink"})"), 40);
+    EXPECT_EQ(r.metric(R"(tickcast_plugin_events_out_total{kind="sink",pipeline="main",plugin="capture_sink"})"), 100);
     EXPECT_EQ(count_lines(dir.file("out.jsonl")), 100u);
 }
 
@@ -87,8 +56,8 @@ TEST(PipelineRuntime, metrics_count_events_per_plugin) {
         "pipelines:\n  p1:\n    source: {plugin: mock_source, repeat: 7, events: [{channel: a, payload: x}, {channel: b, payload: y}]}\n"
         "    sinks: [{plugin: capture_sink}]\n");
     ASSERT_EQ(r.exit_code, 0);
-    EXPECT_EQ(metric(r.metrics, R"(tickcast_plugin_events_out_total{kind="source",pipeline="p1",plugin="mock_source"})"), 14);
-    EXPECT_EQ(metric(r.metrics, R"(tickcast_plugin_events_in_total{kind="sink",pipeline="p1",plugin="capture_sink"})"), 14);
+    EXPECT_EQ(r.metric(R"(tickcast_plugin_events_out_total{kind="source",pipeline="p1",plugin="mock_source"})"), 14);
+    EXPECT_EQ(r.metric(R"(tickcast_plugin_events_in_total{kind="sink",pipeline="p1",plugin="capture_sink"})"), 14);
     EXPECT_NE(r.metrics.find("tickcast_sink_write_seconds_count{pipeline=\"p1\",plugin=\"capture_sink\"}"), std::string::npos);
 }
 
@@ -113,6 +82,6 @@ TEST(PipelineRuntime, a_stage_that_throws_fails_only_its_batch_and_the_pipeline_
         "    stages: [{plugin: explode_stage, trigger: boom}]\n"
         "    sinks: [{plugin: capture_sink, path: " + dir.file("out.jsonl") + "}]\n");
     ASSERT_EQ(r.exit_code, 0);
-    EXPECT_EQ(metric(r.metrics, R"(tickcast_plugin_errors_total{kind="stage",pipeline="main",plugin="explode_stage"})"), 1);
+    EXPECT_EQ(r.metric(R"(tickcast_plugin_errors_total{kind="stage",pipeline="main",plugin="explode_stage"})"), 1);
     EXPECT_EQ(count_lines(dir.file("out.jsonl")), 2u);
 }

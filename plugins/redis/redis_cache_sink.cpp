@@ -1,0 +1,83 @@
+#include "redis_cache_sink.hpp"
+
+#include <openssl/evp.h>
+
+#include "cache_scripts.hpp"
+
+namespace tickcast::redis {
+
+namespace {
+// EVALSHA needs the script's SHA1; computing it here lets commands be queued
+// before SCRIPT LOAD has answered.
+std::string sha1_hex(const std::string& text) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(text.data(), text.size(), md, &len, EVP_sha1(), nullptr);
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+}  // namespace
+
+OptionSpecs RedisCacheSink::options() {
+    OptionSpecs o = common_options();
+    o.push_back({"trades_kept", OptionType::integer, false, "100", "Recent trades kept per symbol (a capped list, newest first)"});
+    o.push_back({"ttl", OptionType::duration, false, "0", "Expiry of each symbol's trades list, refreshed on every trade; 0 keeps it"});
+    return o;
+}
+
+RedisCacheSink::RedisCacheSink(const ConfigNode& o)
+    : RedisSinkBase(o, "cache"),
+      trade_script_(std::string(scripts::decimal_helpers) + scripts::apply_trade),
+      depth_script_(std::string(scripts::decimal_helpers) + scripts::apply_depth),
+      trade_sha_(sha1_hex(trade_script_)), depth_sha_(sha1_hex(depth_script_)) {
+    const std::int64_t kept = o["trades_kept"].as_int();
+    if (kept < 1) o["trades_kept"].fail("trades_kept must be at least 1");
+    trades_kept_ = std::to_string(kept);
+    ttl_ms_ = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(o["ttl"].as_duration()).count());
+}
+
+void RedisCacheSink::start(SinkContext& context) {
+    applied_ = &context.metrics().counter("tickcast_redis_cache_applied_total", "Trade and depth events applied to the cache");
+    stale_ = &context.metrics().counter("tickcast_redis_cache_stale_total", "Events ignored because their seq was not newer (replays)");
+    skipped_ = &context.metrics().counter("tickcast_redis_cache_skipped_total", "Events on channels the cache does not keep");
+    RedisSinkBase::start(context);
+}
+
+void RedisCacheSink::on_connected() {
+    // After a Redis restart the script cache is empty: load before anything else runs.
+    client().command({"SCRIPT", "LOAD", trade_script_});
+    client().command({"SCRIPT", "LOAD", depth_script_});
+}
+
+bool RedisCacheSink::accept(const redisReply& reply, std::string& error) {
+    if (reply.type == REDIS_REPLY_INTEGER) {
+        (reply.integer == 1 ? applied_ : stale_)->Increment();
+        return true;
+    }
+    return RedisSinkBase::accept(reply, error);
+}
+
+void RedisCacheSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
+    const std::string_view channel = e.channel;
+    const auto dot = channel.find('.');
+    const std::string_view kind = channel.substr(0, dot);
+    if (dot == std::string_view::npos || (kind != "trades" && kind != "depth")) {
+        skipped_->Increment();
+        return;
+    }
+    const CacheKeys keys(prefix(), channel.substr(dot + 1));
+    const std::string seq = std::to_string(e.seq);
+    if (kind == "trades") {
+        const std::string ts = std::to_string(e.origin_ns);
+        send({"EVALSHA", trade_sha_, "2", keys.trades, keys.ticker, seq, e.payload_view(), trades_kept_, ttl_ms_, ts}, progress);
+    } else {
+        send({"EVALSHA", depth_sha_, "2", keys.depth, keys.ticker, seq, e.payload_view()}, progress);
+    }
+}
+
+}  // namespace tickcast::redis

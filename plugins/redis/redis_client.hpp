@@ -1,0 +1,142 @@
+// RedisClient: an asynchronous Redis connection on an Asio executor.
+//
+// hiredis does the protocol (redisFormatCommandArgv to encode, redisReader
+// to parse); the socket, pipelining and reconnection are ours. Not hiredis's
+// own async layer: in 0.14.1 it routes only SUBSCRIBE/PSUBSCRIBE pushes (a
+// sharded SSUBSCRIBE's smessage hits an assertion) and it writes each
+// command as it is issued, where we coalesce everything queued into one write.
+//
+// Commands are pipelined: every command queued while a write is in flight
+// goes out in the next single write; replies are matched in order. When the
+// connection drops, commands that got no reply are sent again after the
+// reconnect (so only idempotent commands belong here: the sinks make theirs
+// idempotent by sequence number). Reconnects back off from `backoff_min` to
+// `backoff_max`, doubling, with jitter.
+//
+// Subscriber mode (Pub/Sub): commands carry no reply handlers and every
+// reply goes to the push handler; on_connected must subscribe again.
+//
+// Thread-safety: none; use from the executor's strand only. Create with
+// std::make_shared (handlers keep the client alive until stop()).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <hiredis/hiredis.h>
+#include <spdlog/logger.h>
+#include <tickcast/metrics.hpp>
+
+#include "redis_endpoint.hpp"
+
+namespace tickcast::redis {
+
+class RedisClient : public std::enable_shared_from_this<RedisClient> {
+public:
+    struct Options {
+        std::string name = "redis";  // names the connection in logs and metrics
+        bool subscriber = false;
+        std::chrono::milliseconds connect_timeout{2000};
+        std::chrono::milliseconds backoff_min{100};
+        std::chrono::milliseconds backoff_max{5000};
+    };
+    // The reply, owned by the client for the call only; null when the client
+    // stopped before the reply came.
+    using ReplyHandler = std::function<void(const redisReply* reply)>;
+
+    RedisClient(boost::asio::any_io_executor executor, RedisEndpoint endpoint, Options options,
+                std::shared_ptr<spdlog::logger> log, Metrics* metrics);
+    ~RedisClient();
+    RedisClient(const RedisClient&) = delete;
+    RedisClient& operator=(const RedisClient&) = delete;
+
+    void start();
+    void stop();
+
+    void command(const std::vector<std::string_view>& args, ReplyHandler handler = {});
+
+    // Runs after each (re)connect once AUTH and SELECT succeeded; commands it
+    // issues go out before everything queued earlier.
+    void set_on_connected(std::function<void()> f) { on_connected_ = std::move(f); }
+    // Replies that answer no command: Pub/Sub messages in subscriber mode.
+    void set_on_push(std::function<void(const redisReply&)> f) { on_push_ = std::move(f); }
+    // An error retrying cannot fix (wrong password, unknown user): the owner
+    // should report it and stop.
+    void set_on_fatal(std::function<void(const std::string&)> f) { on_fatal_ = std::move(f); }
+    // A reconnect happened: what was in flight on the old connection is resent.
+    void set_on_disconnected(std::function<void()> f) { on_disconnected_ = std::move(f); }
+
+    // Backpressure for subscribers: stop reading the socket (Redis buffers,
+    // up to its client-output-buffer-limit) until resume_reading().
+    void pause_reading() { paused_ = true; }
+    void resume_reading();
+
+    bool connected() const { return state_ == State::ready; }
+    std::size_t queued() const { return outbox_.size() + awaiting_.size(); }
+    const RedisEndpoint& endpoint() const { return endpoint_; }
+
+private:
+    enum class State { idle, connecting, ready, stopped };
+    struct Pending {
+        std::string wire;  // the formatted command
+        ReplyHandler handler;
+        std::int64_t sent_ns = 0;
+    };
+
+    void connect();
+    void on_connected_socket();
+    void schedule_reconnect(const std::string& why);
+    void enqueue(const std::vector<std::string_view>& args, ReplyHandler handler, bool front);
+    void flush();
+    void read();
+    void on_read(std::size_t n);
+    void dispatch(redisReply* reply);
+
+    boost::asio::any_io_executor executor_;
+    RedisEndpoint endpoint_;
+    Options options_;
+    std::shared_ptr<spdlog::logger> log_;
+    boost::asio::generic::stream_protocol::socket socket_;
+    boost::asio::ip::tcp::resolver resolver_;
+    boost::asio::steady_timer timer_;  // connect timeout and reconnect backoff
+    redisReader* reader_ = nullptr;
+    std::vector<char> read_buffer_;
+    std::string write_buffer_;
+    std::deque<Pending> outbox_;    // not yet written
+    std::deque<Pending> awaiting_;  // written, waiting for their replies, in order
+    std::vector<Pending> preamble_; // issued during on_connected
+    bool in_preamble_ = false;
+    State state_ = State::idle;
+    bool writing_ = false;
+    bool reading_ = false;
+    bool paused_ = false;
+    std::uint64_t generation_ = 0;  // bumps on every (re)connect, so stale handlers stop
+    std::chrono::milliseconds backoff_;
+    std::minstd_rand jitter_;
+    std::string last_error_;
+    std::function<void()> on_connected_, on_disconnected_;
+    std::function<void(const redisReply&)> on_push_;
+    std::function<void(const std::string&)> on_fatal_;
+
+    prometheus::Gauge* connected_gauge_ = nullptr;
+    prometheus::Counter* reconnects_ = nullptr;
+    prometheus::Histogram* rtt_ = nullptr;
+    std::uint32_t rtt_sample_ = 0;
+};
+
+// Formats a reply for error messages and tests: strings as they are, errors
+// as "ERR ...", arrays as [a, b].
+std::string describe(const redisReply* reply);
+
+}  // namespace tickcast::redis

@@ -1,0 +1,59 @@
+#include "redis_sink_base.hpp"
+
+#include "redis_resource.hpp"
+
+namespace tickcast::redis {
+
+OptionSpecs RedisSinkBase::common_options() {
+    return {
+        {"redis", OptionType::resource, true, "", "The Redis resource to write to", "redis"},
+        {"prefix", OptionType::string, false, "tc:", "Prefix of every Redis key or channel this plugin uses"},
+    };
+}
+
+RedisSinkBase::RedisSinkBase(const ConfigNode& o, std::string connection_name)
+    : resource_name_(o["redis"].as_string()), connection_name_(std::move(connection_name)), prefix_(o["prefix"].as_string()) {}
+
+void RedisSinkBase::start(SinkContext& context) {
+    context_ = &context;
+    client_ = redis_resource(context, resource_name_)->make_client(context, connection_name_, false);
+    client_->set_on_connected([this] { on_connected(); });
+    client_->set_on_fatal([this](const std::string& why) { context_->fail("Redis " + client_->endpoint().display() + ": " + why); });
+    client_->start();
+}
+
+void RedisSinkBase::stop() {
+    if (client_) client_->stop();
+}
+
+bool RedisSinkBase::accept(const redisReply& reply, std::string& error) {
+    if (reply.type != REDIS_REPLY_ERROR) return true;
+    error = std::string(reply.str, reply.len);
+    return false;
+}
+
+void RedisSinkBase::write(BatchRef batch, Completion done) {
+    auto progress = std::make_shared<Progress>();
+    progress->done = std::move(done);
+    for (const Event& e : *batch) write_event(e, progress);
+    finish_one(progress);
+}
+
+void RedisSinkBase::send(const std::vector<std::string_view>& args, const std::shared_ptr<Progress>& progress) {
+    ++progress->pending;
+    client_->command(args, [this, progress](const redisReply* reply) {
+        std::string error;
+        if (!reply)
+            error = "the Redis connection was stopped before the reply";
+        else if (!accept(*reply, error) && error.empty())
+            error = "unexpected reply: " + describe(reply);
+        if (!error.empty() && progress->status.ok) progress->status = Status::failure(error);
+        finish_one(progress);
+    });
+}
+
+void RedisSinkBase::finish_one(const std::shared_ptr<Progress>& progress) {
+    if (--progress->pending == 0) progress->done(std::move(progress->status));
+}
+
+}  // namespace tickcast::redis

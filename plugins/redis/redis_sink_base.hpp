@@ -1,0 +1,53 @@
+// What the Redis sinks share: a connection from the `redis` resource, and a
+// batch that completes once every command issued for its events has been
+// answered. Commands are pipelined (one write for everything queued) and
+// idempotent, so the client can resend them after a reconnect.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <tickcast/tickcast.hpp>
+
+#include "redis_client.hpp"
+
+namespace tickcast::redis {
+
+class RedisSinkBase : public Sink {
+public:
+    void start(SinkContext& context) override;
+    void write(BatchRef batch, Completion done) override;
+    void stop() override;
+
+protected:
+    // The batch being written; send() ties each command's reply to it.
+    struct Progress {
+        Completion done;
+        std::size_t pending = 1;  // one for the write loop itself
+        Status status;
+    };
+
+    RedisSinkBase(const ConfigNode& options, std::string connection_name);
+    static OptionSpecs common_options();
+
+    // Issues the commands for one event through send(); may issue none.
+    virtual void write_event(const Event& e, const std::shared_ptr<Progress>& progress) = 0;
+    // Issued first after every (re)connect (e.g. SCRIPT LOAD).
+    virtual void on_connected() {}
+    // Whether a reply means the command did its job; set `error` otherwise.
+    virtual bool accept(const redisReply& reply, std::string& error);
+
+    void send(const std::vector<std::string_view>& args, const std::shared_ptr<Progress>& progress);
+    RedisClient& client() { return *client_; }
+    SinkContext& context() { return *context_; }
+    const std::string& prefix() const { return prefix_; }
+
+private:
+    void finish_one(const std::shared_ptr<Progress>& progress);
+
+    std::string resource_name_, connection_name_, prefix_;
+    SinkContext* context_ = nullptr;
+    std::shared_ptr<RedisClient> client_;
+};
+
+}  // namespace tickcast::redis

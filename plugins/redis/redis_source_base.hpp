@@ -1,0 +1,80 @@
+// What the Redis sources share: per-channel sequence checking and a small
+// buffer between Redis and the pipeline.
+//
+// Sequence checking: each channel's seq must go up by one. A jump means
+// events were lost upstream (Pub/Sub while disconnected, or a stream trimmed
+// past a resuming reader): the first event after it carries
+// event_flags::gap_before and the loss is counted. A seq not above the last
+// one is a duplicate (a publisher's retry) and is dropped.
+//
+// Backpressure: events wait in `pending_` until the pipeline has capacity;
+// above `max_pending` the subclass stops reading (on_backlog(true)).
+#pragma once
+
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include <tickcast/tickcast.hpp>
+
+namespace tickcast::redis {
+
+class RedisSourceBase : public Source {
+public:
+    void stop() override;
+
+protected:
+    struct Pending {
+        Event event;
+        std::string stream, id;  // for acknowledgement in consumer-group mode
+    };
+
+    RedisSourceBase(const ConfigNode& options);
+    static OptionSpecs common_options();
+
+    void start_base(SourceContext& context);
+    // Checks the sequence and queues the event; false if it was a duplicate.
+    bool deliver(Pending p);
+    // Emits what the pipeline can take now (call after a burst of deliver()).
+    void pump();
+    void expect_next(const std::string& channel, std::uint64_t last_seq) { last_seq_[channel] = last_seq; }
+    bool backlogged() const { return pending_.size() >= max_pending_; }
+
+    // Pause (true) or resume (false) reading from Redis.
+    virtual void on_backlog(bool full) = 0;
+    virtual void stop_reading() = 0;
+    // The batch emitted with `ids` was acknowledged by every sink.
+    virtual void acknowledged(const std::vector<std::pair<std::string, std::string>>& ids) { (void)ids; }
+
+    void on_ack(std::uint64_t token, const Status& status) override;
+
+    SourceContext& context() { return *context_; }
+    const std::string& resource_name() const { return resource_name_; }
+    const std::string& prefix() const { return prefix_; }
+    std::vector<std::string> channels_;
+    bool stopping_ = false;
+
+private:
+    std::string resource_name_, prefix_;
+    std::size_t max_pending_ = 4096, batch_max_ = 512;
+    bool track_acks_ = false;
+    SourceContext* context_ = nullptr;
+    std::deque<Pending> pending_;
+    std::unordered_map<std::string, std::uint64_t> last_seq_;
+    std::unordered_map<std::uint64_t, std::vector<std::pair<std::string, std::string>>> unacked_;
+    std::uint64_t next_token_ = 1;
+    bool pump_posted_ = false, waiting_ = false;
+    prometheus::Counter* gaps_ = nullptr;
+    prometheus::Counter* missed_ = nullptr;
+    prometheus::Counter* duplicates_ = nullptr;
+
+protected:
+    // Consumer-group mode: acknowledge per entry, and no sequence checks
+    // (each member sees only its share of a channel).
+    void track_acks() { track_acks_ = true; }
+};
+
+// True if `channel` is a Redis glob pattern (*, ? or [).
+bool is_pattern(const std::string& channel);
+
+}  // namespace tickcast::redis

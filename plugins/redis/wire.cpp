@@ -1,0 +1,125 @@
+#include "wire.hpp"
+
+#include <charconv>
+
+namespace tickcast::redis {
+
+namespace {
+
+std::string escape_key(std::string_view key) {
+    if (key.empty()) return "-";
+    std::string out;
+    for (char c : key) {
+        if (c == ' ' || c == '\n' || c == '%') {
+            static const char hex[] = "0123456789ABCDEF";
+            out += '%';
+            out += hex[(unsigned char)c >> 4];
+            out += hex[(unsigned char)c & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string unescape_key(std::string_view s) {
+    if (s == "-") return {};
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            int v = 0;
+            std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+            out += char(v);
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+template <class T>
+bool parse_number(std::string_view s, T& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+// Splits off the next space-terminated field of `rest`.
+bool next_field(std::string_view& rest, std::string_view& field) {
+    const auto sp = rest.find(' ');
+    if (sp == std::string_view::npos) return false;
+    field = rest.substr(0, sp);
+    rest.remove_prefix(sp + 1);
+    return true;
+}
+
+}  // namespace
+
+std::string encode_hops(const Hops& hops) {
+    if (hops.empty()) return "-";
+    std::string out;
+    for (const HopStamp& h : hops) {
+        if (!out.empty()) out += ',';
+        out += h.name();
+        out += '=';
+        out += std::to_string(h.ns);
+    }
+    return out;
+}
+
+void decode_hops(std::string_view text, Hops& hops) {
+    if (text == "-") return;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        const auto eq = item.find('=');
+        std::int64_t ns = 0;
+        if (eq != std::string_view::npos && parse_number(item.substr(eq + 1), ns)) hops.add(item.substr(0, eq), ns);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+}
+
+std::string encode_message(const Event& e) {
+    std::string out;
+    const std::string_view payload = e.payload_view();
+    out.reserve(payload.size() + 64);
+    out += "T1 ";
+    out += std::to_string(e.seq);
+    out += ' ';
+    out += std::to_string(e.origin_ns);
+    out += ' ';
+    out += std::to_string(e.flags);
+    out += ' ';
+    out += escape_key(e.key);
+    out += ' ';
+    out += encode_hops(e.hops);
+    out += '\n';
+    out += payload;
+    return out;
+}
+
+bool decode_message(std::string_view m, Event& e, std::string& error) {
+    const auto nl = m.find('\n');
+    if (m.substr(0, 3) != "T1 " || nl == std::string_view::npos) {
+        error = "not a tickcast message (expected a 'T1 ' header line)";
+        return false;
+    }
+    const std::string_view header = m.substr(3, nl - 3);
+    std::string terminated(header);  // every field, the last included, ends with a space
+    terminated += ' ';
+    std::string_view rest(terminated);
+    std::string_view seq, ts, flags, key, hops;
+    if (!next_field(rest, seq) || !next_field(rest, ts) || !next_field(rest, flags) || !next_field(rest, key) ||
+        !next_field(rest, hops) || !rest.empty() || !parse_number(seq, e.seq) || !parse_number(ts, e.origin_ns) ||
+        !parse_number(flags, e.flags)) {
+        error = "malformed tickcast message header '" + std::string(header) + "'";
+        return false;
+    }
+    e.key = unescape_key(key);
+    decode_hops(hops, e.hops);
+    e.payload = make_payload(std::string(m.substr(nl + 1)));
+    return true;
+}
+
+}  // namespace tickcast::redis

@@ -1,0 +1,24 @@
+// How an Event travels through Redis.
+//
+// Pub/Sub message (one string):  "T1 <seq> <origin_ns> <flags> <key> <hops>\n<payload>"
+//   key "-" when empty; hops "name=ns,name=ns" or "-". The key is
+//   percent-escaped (space, newline, '%') so the header always splits cleanly.
+// Stream entry fields: seq, ts (origin ns), key, hops, payload; the entry ID
+//   is "<seq>-0" so that a reader can resume from any sequence number.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <tickcast/event.hpp>
+
+namespace tickcast::redis {
+
+std::string encode_message(const Event& e);
+// Fills seq, origin_ns, flags, key, hops and payload; false (with `error`) on a malformed message.
+bool decode_message(std::string_view message, Event& e, std::string& error);
+
+std::string encode_hops(const Hops& hops);
+void decode_hops(std::string_view text, Hops& hops);
+
+}  // namespace tickcast::redis

@@ -1,0 +1,140 @@
+// redis_cache against a real redis-server: contents after a stream of trades
+// and depth events, replay idempotence, TTL, and depth equal to the book
+// rebuilt from the events.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include <boost/json.hpp>
+
+#include "support/in_process.hpp"
+#include "support/redis_server.hpp"
+
+using namespace tickcast::test;
+namespace json = boost::json;
+
+namespace {
+
+struct Generated {
+    std::string yaml_events;  // mock_source events
+    std::vector<std::string> trades;  // payloads in order
+    std::map<std::string, std::string> bids, asks;  // the book the depth events build
+    std::size_t depth_events = 0;
+};
+
+std::string price(int cents) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%d.%02d", cents / 100, cents % 100);
+    return buf;
+}
+
+// A seeded mix of trades and depth deltas for one symbol, as mock events,
+// and the book that applying the deltas in order must give.
+Generated generate(const std::string& symbol, int n, unsigned seed) {
+    Generated g;
+    std::mt19937 rng(seed);
+    std::uint64_t trade_seq = 0, depth_seq = 0;
+    for (int i = 0; i < n; ++i) {
+        std::string channel, payload;
+        std::uint64_t seq;
+        if (rng() % 3 == 0) {
+            seq = ++trade_seq;
+            payload = R"({"type":"trade","symbol":")" + symbol + R"(","seq":)" + std::to_string(seq) + R"(,"price":")" +
+                      price(10000 + int(rng() % 50)) + R"(","qty":")" + std::to_string(1 + rng() % 9) + R"(.5"})";
+            channel = "trades." + symbol;
+            g.trades.push_back(payload);
+        } else {
+            seq = ++depth_seq;
+            json::array bids, asks;
+            for (int k = 0, levels = 1 + int(rng() % 3); k < levels; ++k) {
+                const bool bid = rng() % 2;
+                const std::string p = price(bid ? 9990 - int(rng() % 20) : 10010 + int(rng() % 20));
+                const std::string q = rng() % 4 == 0 ? "0" : std::to_string(rng() % 100) + ".25";
+                auto& book = bid ? g.bids : g.asks;
+                if (q == "0") book.erase(p); else book[p] = q;
+                (bid ? bids : asks).push_back(json::array{json::string(p), json::string(q)});
+            }
+            payload = json::serialize(json::object{{"type", "depth"}, {"symbol", symbol}, {"seq", seq}, {"bids", bids}, {"asks", asks}});
+            channel = "depth." + symbol;
+            ++g.depth_events;
+        }
+        g.yaml_events += "        - {channel: " + channel + ", key: " + symbol + ", seq: " + std::to_string(seq) + ", payload: '" + payload + "'}\n";
+    }
+    return g;
+}
+
+std::string cache_config(const std::string& url, const std::string& prefix, const std::string& events) {
+    return "resources:\n  cache: {plugin: redis, url: \"" + url + "\"}\n"
+           "pipelines:\n  fanout:\n    source:\n      plugin: mock_source\n      batch: 37\n      events:\n" + events +
+           "    sinks:\n      - {plugin: redis_cache, redis: cache, prefix: \"" + prefix + "\", trades_kept: 20, ttl: 10s}\n";
+}
+
+std::map<std::string, std::string> hgetall(redisContext* c, const std::string& key) {
+    std::map<std::string, std::string> out;
+    Reply r = command(c, {"HGETALL", key});
+    for (std::size_t i = 0; i + 1 < r->elements; i += 2)
+        out[std::string(r->element[i]->str, r->element[i]->len)] = std::string(r->element[i + 1]->str, r->element[i + 1]->len);
+    return out;
+}
+
+RedisServer& server() { return shared_redis(); }
+
+}  // namespace
+
+TEST(RedisCache, keeps_last_trades_the_book_and_a_ticker_and_ignores_replays) {
+    const Generated g = generate("BTC-USDT", 600, 7);
+    const std::string config = cache_config(server().url(), "t1:", g.yaml_events);
+    const RunResult first = run_config(config);
+    ASSERT_EQ(first.exit_code, 0);
+    auto c = server().connect();
+
+    // The newest 20 trades, newest first.
+    Reply list = command(c.get(), {"LRANGE", "t1:trades:BTC-USDT", "0", "-1"});
+    ASSERT_EQ(list->elements, 20u);
+    for (std::size_t i = 0; i < 20; ++i)
+        EXPECT_EQ(std::string(list->element[i]->str, list->element[i]->len), g.trades[g.trades.size() - 1 - i]);
+    Reply ttl = command(c.get(), {"PTTL", "t1:trades:BTC-USDT"});
+    EXPECT_GT(ttl->integer, 0);
+    EXPECT_LE(ttl->integer, 10'000);
+
+    // The depth hash is exactly the book the events build, with its seq.
+    std::map<std::string, std::string> expected;
+    for (const auto& [p, q] : g.bids) expected["b:" + p] = q;
+    for (const auto& [p, q] : g.asks) expected["a:" + p] = q;
+    expected["seq"] = std::to_string(g.depth_events);
+    EXPECT_EQ(hgetall(c.get(), "t1:depth:BTC-USDT"), expected);
+    Reply depth_ttl = command(c.get(), {"PTTL", "t1:depth:BTC-USDT"});
+    EXPECT_EQ(depth_ttl->integer, -1) << "the book must never expire";
+
+    auto ticker = hgetall(c.get(), "t1:ticker:BTC-USDT");
+    EXPECT_EQ(ticker["trade_seq"], std::to_string(g.trades.size()));
+    EXPECT_EQ(ticker["depth_seq"], std::to_string(g.depth_events));
+    const json::object last = json::parse(g.trades.back()).as_object();
+    EXPECT_EQ(ticker["last_price"], last.at("price").as_string().c_str());
+    EXPECT_EQ(ticker["best_bid"], g.bids.rbegin()->first);  // same width: string order is numeric order
+    EXPECT_EQ(ticker["best_ask"], g.asks.begin()->first);
+    EXPECT_EQ(first.metric(R"(tickcast_redis_cache_applied_total{pipeline="fanout",plugin="redis_cache"})"), 600);
+
+    // A replay (a Kafka redelivery) changes nothing.
+    const auto depth_before = hgetall(c.get(), "t1:depth:BTC-USDT");
+    const RunResult replay = run_config(config);
+    ASSERT_EQ(replay.exit_code, 0);
+    EXPECT_EQ(hgetall(c.get(), "t1:depth:BTC-USDT"), depth_before);
+    EXPECT_EQ(command(c.get(), {"LLEN", "t1:trades:BTC-USDT"})->integer, 20);
+    EXPECT_EQ(replay.metric(R"(tickcast_redis_cache_stale_total{pipeline="fanout",plugin="redis_cache"})"), 600);
+    EXPECT_EQ(replay.metric(R"(tickcast_redis_cache_applied_total{pipeline="fanout",plugin="redis_cache"})"), 0);
+}
+
+TEST(RedisCache, best_bid_is_recomputed_when_the_best_level_goes) {
+    const std::string events =
+        "        - {channel: depth.X, seq: 1, payload: '{\"bids\":[[\"9.50\",\"1\"],[\"10.00\",\"2\"],[\"9.75\",\"1\"]],\"asks\":[[\"10.5\",\"3\"]]}'}\n"
+        "        - {channel: depth.X, seq: 2, payload: '{\"bids\":[[\"10.00\",\"0\"]],\"asks\":[[\"10.25\",\"1\"]]}'}\n"
+        "        - {channel: depth.X, seq: 3, payload: '{\"bids\":[],\"asks\":[[\"10.25\",\"0.000\"]]}'}\n";
+    ASSERT_EQ(run_config(cache_config(server().url(), "t2:", events)).exit_code, 0);
+    auto c = server().connect();
+    auto ticker = hgetall(c.get(), "t2:ticker:X");
+    EXPECT_EQ(ticker["best_bid"], "9.75");
+    EXPECT_EQ(ticker["best_ask"], "10.5");  // "10.5" beats "10.25" only after 10.25 is removed: exact decimal order
+    EXPECT_EQ(hgetall(c.get(), "t2:depth:X").count("a:10.25"), 0u);
+}

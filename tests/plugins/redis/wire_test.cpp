@@ -1,0 +1,47 @@
+#include <gtest/gtest.h>
+
+#include "wire.hpp"
+
+using namespace tickcast;
+using namespace tickcast::redis;
+
+TEST(RedisWire, message_round_trip_keeps_every_field) {
+    Event e;
+    e.seq = 42;
+    e.origin_ns = 1795683897300264606;
+    e.key = "BTC USDT%";  // needs escaping
+    e.flags = event_flags::gap_before;
+    e.hops.add("engine", 1);
+    e.hops.add("kafka_out", 2);
+    e.payload = make_payload("{\"price\":\"1.5\"}\nsecond line");
+    const std::string m = encode_message(e);
+    Event d;
+    std::string err;
+    ASSERT_TRUE(decode_message(m, d, err)) << err;
+    EXPECT_EQ(d.seq, 42u);
+    EXPECT_EQ(d.origin_ns, e.origin_ns);
+    EXPECT_EQ(d.key, e.key);
+    EXPECT_EQ(d.flags, e.flags);
+    EXPECT_EQ(d.payload_view(), e.payload_view());
+    ASSERT_EQ(d.hops.size(), 2u);
+    EXPECT_EQ(d.hops.find("kafka_out")->ns, 2);
+}
+
+TEST(RedisWire, empty_key_and_payload) {
+    Event e;
+    e.seq = 1;
+    Event d;
+    std::string err;
+    ASSERT_TRUE(decode_message(encode_message(e), d, err)) << err;
+    EXPECT_EQ(d.key, "");
+    EXPECT_EQ(d.payload_view(), "");
+}
+
+TEST(RedisWire, foreign_messages_are_refused_with_a_reason) {
+    Event d;
+    std::string err;
+    EXPECT_FALSE(decode_message("hello", d, err));
+    EXPECT_NE(err.find("not a tickcast message"), std::string::npos);
+    EXPECT_FALSE(decode_message("T1 x 1 0 - -\n{}", d, err));
+    EXPECT_NE(err.find("malformed"), std::string::npos);
+}
