@@ -1,0 +1,212 @@
+// Engine::write_snapshot / restore_snapshot.
+//
+// Layout (little-endian, version 1):
+//   "TCMESNAP" u32 version  u64 input_position  u8 stp
+//   u32 symbol_count, per symbol: str name, str tick, str lot, str band
+//   u64 unrouted_seq
+//   u32 user_count, per user: str name           (UserId = position)
+//   per symbol: u64 order_seq, u64 trade_seq, u64 depth_seq, i64 reference,
+//               u64 order_count, per order in priority order, bids then asks:
+//               u64 id, u32 user, u8 side, u8 post_only, i64 price,
+//               i64 remaining, i64 filled
+//   u32 CRC-32 of everything before it
+// str = u32 length + bytes. Books are rebuilt by adding the orders in
+// priority order, which reproduces time priority exactly.
+#include <boost/crc.hpp>
+
+#include <cstring>
+
+#include "engine.hpp"
+
+namespace tickcast::matching {
+namespace {
+
+constexpr std::string_view kMagic = "TCMESNAP";
+constexpr std::uint32_t kVersion = 1;
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  template <class T>
+  void put(T value) {
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      out_.push_back(char(std::uint64_t(value) >> (8 * i) & 0xff));
+    }
+  }
+  void put_string(std::string_view text) {
+    put(std::uint32_t(text.size()));
+    out_.append(text);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool failed() const { return failed_; }
+  template <class T>
+  T get() {
+    if (in_.size() - pos_ < sizeof(T)) return fail<T>();
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      value |= std::uint64_t(std::uint8_t(in_[pos_ + i])) << (8 * i);
+    }
+    pos_ += sizeof(T);
+    return T(value);
+  }
+  std::string_view get_string() {
+    const auto size = get<std::uint32_t>();
+    if (failed_ || in_.size() - pos_ < size) return fail<std::string_view>();
+    const std::string_view text = in_.substr(pos_, size);
+    pos_ += size;
+    return text;
+  }
+
+ private:
+  template <class T>
+  T fail() {
+    failed_ = true;
+    pos_ = in_.size();
+    return T{};
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+std::uint32_t crc32(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+}  // namespace
+
+std::string Engine::write_snapshot(std::uint64_t input_position) const {
+  std::string out(kMagic);
+  Writer w(out);
+  w.put(kVersion);
+  w.put(input_position);
+  w.put(std::uint8_t(stp_));
+  w.put(std::uint32_t(symbols_.size()));
+  for (const auto& state : symbols_) {
+    w.put_string(state->spec.name);
+    w.put_string(state->spec.tick_text);
+    w.put_string(state->spec.lot_text);
+    w.put_string(state->spec.band_text);
+  }
+  w.put(unrouted_seq_);
+  w.put(std::uint32_t(users_.size()));
+  for (const std::string& user : users_) w.put_string(user);
+  for (const auto& state : symbols_) {
+    w.put(state->order_seq);
+    w.put(state->trade_seq);
+    w.put(state->depth_seq);
+    w.put(state->reference);
+    w.put(std::uint64_t(state->book.order_count()));
+    for (Side side : {Side::buy, Side::sell}) {
+      state->book.for_each_order(side, [&](const RestingOrder& order) {
+        w.put(order.id);
+        w.put(order.user);
+        w.put(std::uint8_t(order.side));
+        w.put(std::uint8_t(order.post_only));
+        w.put(order.price);
+        w.put(order.remaining);
+        w.put(order.filled);
+      });
+    }
+  }
+  w.put(crc32(out));
+  return out;
+}
+
+RestoreResult Engine::restore_snapshot(std::string_view bytes) {
+  const auto error = [](std::string text) {
+    return RestoreResult{false, "matching engine snapshot: " + std::move(text), 0};
+  };
+  if (bytes.size() < kMagic.size() + 4 || bytes.substr(0, kMagic.size()) != kMagic) {
+    return error("not a snapshot (bad magic)");
+  }
+  const std::string_view body = bytes.substr(0, bytes.size() - 4);
+  if (Reader(bytes.substr(body.size())).get<std::uint32_t>() != crc32(body)) {
+    return error("checksum mismatch (truncated or corrupted)");
+  }
+  Reader r(body.substr(kMagic.size()));
+  if (const auto version = r.get<std::uint32_t>(); version != kVersion) {
+    return error("version " + std::to_string(version) + " is not supported (expected " +
+                 std::to_string(kVersion) + ")");
+  }
+  const auto input_position = r.get<std::uint64_t>();
+  if (const auto stp = SelfTradePrevention(r.get<std::uint8_t>()); stp != stp_) {
+    return error("written with self_trade_prevention " + std::string(to_string(stp)) +
+                 ", this engine uses " + std::string(to_string(stp_)));
+  }
+  if (const auto count = r.get<std::uint32_t>(); count != symbols_.size()) {
+    return error("has " + std::to_string(count) + " symbols, this engine has " +
+                 std::to_string(symbols_.size()));
+  }
+  for (const auto& state : symbols_) {
+    const SymbolSpec& spec = state->spec;
+    const std::string_view name = r.get_string(), tick = r.get_string(), lot = r.get_string(),
+                           band = r.get_string();
+    if (r.failed()) return error("truncated symbol table");
+    if (name != spec.name || tick != spec.tick_text || lot != spec.lot_text || band != spec.band_text) {
+      return error("symbol " + std::string(name) + " {tick " + std::string(tick) + ", lot " +
+                   std::string(lot) + ", band \"" + std::string(band) +
+                   "\"} does not match the configured " + spec.name + " {tick " + spec.tick_text +
+                   ", lot " + spec.lot_text + ", band \"" + spec.band_text + "\"}");
+    }
+  }
+  const auto unrouted_seq = r.get<std::uint64_t>();
+  const auto user_count = r.get<std::uint32_t>();
+  if (user_count > body.size()) return error("truncated user table");
+  std::vector<std::string> users(user_count);
+  NameIndex user_ids;
+  for (std::size_t i = 0; i < users.size() && !r.failed(); ++i) {
+    users[i] = r.get_string();
+    if (!is_valid_user_name(users[i]) || !user_ids.emplace(users[i], UserId(i)).second) {
+      return error("bad or repeated user name \"" + users[i] + "\"");
+    }
+  }
+
+  // Rebuilt aside, so a bad snapshot leaves this engine untouched.
+  std::vector<std::unique_ptr<SymbolState>> states;
+  for (const auto& current : symbols_) {
+    auto state = std::make_unique<SymbolState>(current->id, current->spec, expected_orders_);
+    state->order_seq = r.get<std::uint64_t>();
+    state->trade_seq = r.get<std::uint64_t>();
+    state->depth_seq = r.get<std::uint64_t>();
+    state->reference = r.get<Price>();
+    const auto count = r.get<std::uint64_t>();
+    for (std::uint64_t i = 0; i < count && !r.failed(); ++i) {
+      RestingOrder order;
+      order.id = r.get<OrderId>();
+      order.user = r.get<UserId>();
+      order.side = r.get<std::uint8_t>() == 0 ? Side::buy : Side::sell;
+      order.post_only = r.get<std::uint8_t>() != 0;
+      order.price = r.get<Price>();
+      order.remaining = r.get<Qty>();
+      order.filled = r.get<Qty>();
+      const bool valid = order.user < users.size() && order.price > 0 &&
+                         order.price <= state->spec.max_price() && order.remaining > 0 &&
+                         order.filled >= 0 && state->book.find(order.id) == nullptr;
+      if (!r.failed() && !valid) {
+        return error("invalid order " + std::to_string(order.id) + " in " + state->spec.name);
+      }
+      if (!r.failed()) state->book.add(order);
+    }
+    state->book.forget_depth_changes();
+    states.push_back(std::move(state));
+  }
+  if (r.failed()) return error("truncated");
+
+  symbols_ = std::move(states);
+  users_ = std::move(users);
+  user_ids_ = std::move(user_ids);
+  unrouted_seq_ = unrouted_seq;
+  return {true, {}, input_position};
+}
+
+}  // namespace tickcast::matching

@@ -1,0 +1,50 @@
+// The matching_engine stage: each input event's payload is one order (JSON,
+// docs/protocol.md); the outputs are the trade, depth and order events the
+// engine produced, on channels trades.<SYM>, depth.<SYM> and orders.<user>,
+// keyed by symbol, with the engine's seq and timestamp.
+//
+// Snapshots (`snapshot_path`): on stop, and every `snapshot_every` orders,
+// the engine's state and the count of orders it has consumed are written
+// (atomically: a temp file renamed). On start an existing snapshot is
+// restored and that many input orders are skipped, so replaying the same
+// input from its beginning continues exactly where the snapshot left off.
+#pragma once
+
+#include <memory>
+
+#include <tickcast/tickcast.hpp>
+
+#include "codec.hpp"
+#include "engine.hpp"
+
+namespace tickcast::matching {
+
+class MatchingStage final : public Stage, private EncodedEventSink {
+public:
+    explicit MatchingStage(const ConfigNode& options);
+    ~MatchingStage() override;
+    static OptionSpecs options();
+
+    void start(StageContext& context) override;
+    void process(const EventBatch& in, EventBatch& out) override;
+    void stop() override;
+
+private:
+    void on_event(const EncodedEvent& e) override;
+    void write_snapshot();
+
+    std::unique_ptr<Engine> engine_;
+    std::unique_ptr<JsonOrderProcessor> processor_;
+    std::string snapshot_path_;
+    std::uint64_t snapshot_every_ = 0;
+    std::uint64_t consumed_ = 0;       // input orders the engine has seen, including restored ones
+    std::uint64_t skip_until_ = 0;     // inputs already reflected in a restored snapshot
+    std::uint64_t position_ = 0;       // inputs seen by this process (for skipping)
+    EventBatch* out_ = nullptr;
+    const Event* input_ = nullptr;
+    StageContext* context_ = nullptr;
+    prometheus::Counter* orders_ = nullptr;
+    prometheus::Counter* trades_ = nullptr;
+};
+
+}  // namespace tickcast::matching

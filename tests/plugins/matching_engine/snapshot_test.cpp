@@ -1,0 +1,157 @@
+// Snapshot/restore and determinism: a restored engine continues exactly as
+// an uninterrupted one would, and the same input gives the same bytes.
+#include <gtest/gtest.h>
+
+
+#include "orderflow.hpp"
+#include "test_support.hpp"
+
+namespace tickcast::matching::test {
+namespace {
+
+constexpr std::size_t kOrders = 60'000;
+constexpr std::size_t kSnapshotAt = 35'000;
+
+OrderflowOptions flow_options(std::uint64_t seed = 3) {
+  OrderflowOptions options;
+  options.symbols = {spec("BTC-USDT", "0.01", "0.001", "1"), spec("ETH-USDT", "0.05", "1")};
+  options.seed = seed;
+  options.users = 5;
+  return options;
+}
+
+std::vector<std::string> json_stream(std::size_t count, std::uint64_t seed = 3) {
+  Orderflow flow(flow_options(seed));
+  std::vector<std::string> out(count);
+  for (auto& json : out) flow.next_json(json);
+  out[100] = "{not json";  // an unattributable rejection moves its own sequence
+  return out;
+}
+
+// Runs payloads [from, to) through `engine`, with ts = the payload index.
+struct Runner {
+  explicit Runner(SelfTradePrevention stp = SelfTradePrevention::cancel_maker)
+      : engine([this, stp] {
+          EngineConfig c = config(stp);
+          c.clock = [this] { return now; };
+          return c;
+        }()) {}
+  static EngineConfig config(SelfTradePrevention stp) {
+    EngineConfig c;
+    c.symbols = flow_options().symbols;
+    c.stp = stp;
+    return c;
+  }
+  std::vector<std::string> run(const std::vector<std::string>& input, std::size_t from, std::size_t to) {
+    Recorder recorder;
+    for (std::size_t i = from; i < to; ++i) {
+      now = std::int64_t(i);
+      processor.process(input[i], recorder);
+    }
+    std::vector<std::string> out;
+    for (const auto& e : recorder.events) out.push_back(e.channel + " " + e.payload);
+    return out;
+  }
+  std::int64_t now = 0;
+  Engine engine;
+  JsonOrderProcessor processor{engine};
+};
+
+TEST(Snapshot, restoring_and_replaying_the_rest_gives_the_uninterrupted_output) {
+  const auto input = json_stream(kOrders);
+  Runner uninterrupted;
+  uninterrupted.run(input, 0, kSnapshotAt);
+  const std::string snapshot = uninterrupted.engine.write_snapshot(kSnapshotAt);
+  const auto expected = uninterrupted.run(input, kSnapshotAt, kOrders);
+
+  Runner restored;
+  const RestoreResult result = restored.engine.restore_snapshot(snapshot);
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.input_position, kSnapshotAt);
+  EXPECT_EQ(restored.engine.write_snapshot(kSnapshotAt), snapshot);  // same state, same bytes
+  const auto actual = restored.run(input, result.input_position, kOrders);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) ASSERT_EQ(actual[i], expected[i]) << "event " << i;
+}
+
+TEST(Snapshot, an_empty_engine_round_trips) {
+  Runner a, b;
+  const std::string snapshot = a.engine.write_snapshot(0);
+  ASSERT_TRUE(b.engine.restore_snapshot(snapshot).ok);
+  EXPECT_EQ(b.engine.write_snapshot(0), snapshot);
+}
+
+class BadSnapshot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto input = json_stream(2000);
+    source.run(input, 0, 2000);
+    snapshot = source.engine.write_snapshot(2000);
+    target.run(input, 0, 10);
+    before = target.engine.write_snapshot(10);
+  }
+  std::string restore_error(const std::string& bytes) {
+    const RestoreResult result = target.engine.restore_snapshot(bytes);
+    EXPECT_FALSE(result.ok);
+    EXPECT_EQ(target.engine.write_snapshot(10), before) << "a failed restore changed the engine";
+    return result.error;
+  }
+  Runner source, target;
+  std::string snapshot, before;
+};
+
+TEST_F(BadSnapshot, garbage_is_refused) {
+  EXPECT_EQ(restore_error("hello"), "matching engine snapshot: not a snapshot (bad magic)");
+}
+
+TEST_F(BadSnapshot, a_flipped_byte_is_caught_by_the_checksum) {
+  std::string bytes = snapshot;
+  bytes[bytes.size() / 2] ^= 0x01;
+  EXPECT_EQ(restore_error(bytes), "matching engine snapshot: checksum mismatch (truncated or corrupted)");
+}
+
+TEST_F(BadSnapshot, a_truncated_snapshot_is_refused) {
+  EXPECT_EQ(restore_error(snapshot.substr(0, snapshot.size() - 10)),
+            "matching engine snapshot: checksum mismatch (truncated or corrupted)");
+}
+
+TEST_F(BadSnapshot, another_symbol_configuration_is_refused_with_both_sides_named) {
+  EngineConfig config;
+  config.symbols = {spec("BTC-USDT", "0.1", "0.001", "1"), spec("ETH-USDT", "0.05", "1")};
+  config.stp = SelfTradePrevention::cancel_maker;
+  Engine other(std::move(config));
+  const RestoreResult result = other.restore_snapshot(snapshot);
+  ASSERT_FALSE(result.ok);
+  EXPECT_EQ(result.error,
+            "matching engine snapshot: symbol BTC-USDT {tick 0.01, lot 0.001, band \"1\"} does not "
+            "match the configured BTC-USDT {tick 0.1, lot 0.001, band \"1\"}");
+}
+
+TEST_F(BadSnapshot, another_self_trade_mode_is_refused) {
+  EngineConfig config = Runner::config(SelfTradePrevention::none);
+  Engine engine(std::move(config));
+  EXPECT_EQ(engine.restore_snapshot(snapshot).error,
+            "matching engine snapshot: written with self_trade_prevention cancel_maker, this engine "
+            "uses none");
+}
+
+// ts is always the last field of a payload.
+std::string without_ts(const std::string& payload) { return payload.substr(0, payload.rfind(R"("ts":)")); }
+
+TEST(Determinism, the_same_input_gives_byte_identical_output_apart_from_ts) {
+  const auto input = json_stream(20'000, 9);
+  std::vector<std::string> outputs[2];
+  for (auto& output : outputs) {
+    EngineConfig config = Runner::config(SelfTradePrevention::cancel_taker);  // real clock
+    Engine engine(std::move(config));
+    JsonOrderProcessor processor(engine);
+    Recorder recorder;
+    for (const auto& json : input) processor.process(json, recorder);
+    for (const auto& e : recorder.events) output.push_back(e.channel + " " + without_ts(e.payload));
+  }
+  EXPECT_GT(outputs[0].size(), input.size());
+  EXPECT_TRUE(outputs[0] == outputs[1]);
+}
+
+}  // namespace
+}  // namespace tickcast::matching::test
