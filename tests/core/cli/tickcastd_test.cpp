@@ -140,7 +140,8 @@ TEST(Tickcastd, validate_reports_every_error_and_exits_2) {
 }
 
 TEST(Tickcastd, validate_accepts_the_shipped_configs) {
-    for (const char* f : {"configs/mock.yaml", "configs/file-replay.yaml"}) {
+    for (const char* f : {"configs/mock.yaml", "configs/file-replay.yaml", "configs/replay.yaml", "configs/push-pubsub.yaml",
+                          "configs/push-stream.yaml"}) {
         Process p({daemon_path, "validate", std::string(TICKCAST_SOURCE_DIR) + "/" + f}, {plugin_env});
         EXPECT_EQ(p.wait(), 0) << f << ": " << p.err();
         EXPECT_NE(p.out().find("ok: "), std::string::npos);

@@ -1,0 +1,82 @@
+#include "client.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/logger.h>
+
+namespace tickcast::kafka {
+
+Properties read_properties(const ConfigNode& map) {
+    Properties out;
+    if (!map.defined()) return out;
+    if (!map.is_map()) map.fail("expected a map of librdkafka properties, e.g. {linger.ms: 5, security.protocol: SSL}");
+    Conf probe(rd_kafka_conf_new());
+    for (const auto& [name, value] : map.entries()) {
+        if (!value.is_scalar()) value.fail("librdkafka property '" + name.text() + "' needs a scalar value");
+        char error[512];
+        switch (rd_kafka_conf_set(probe.get(), name.text().c_str(), value.text().c_str(), error, sizeof error)) {
+            case RD_KAFKA_CONF_OK: break;
+            case RD_KAFKA_CONF_UNKNOWN: name.fail("librdkafka property '" + name.text() + "': " + error);
+            default: value.fail("librdkafka property '" + name.text() + "' = '" + value.text() + "': " + error);
+        }
+        out.emplace_back(name.text(), value.text());
+    }
+    return out;
+}
+
+void apply_properties(rd_kafka_conf_t* conf, const Properties& properties) {
+    for (const auto& [name, value] : properties) {
+        char error[512];
+        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK)
+            throw std::runtime_error("librdkafka property '" + name + "' = '" + value + "': " + error);
+    }
+}
+
+Handle make_client(rd_kafka_type_t type, Conf conf) {
+    char error[512];
+    rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error, sizeof error);
+    if (!rk) throw std::runtime_error(std::string("cannot create the Kafka client: ") + error);
+    conf.release();  // rd_kafka_new took it
+    return Handle(rk);
+}
+
+namespace {
+void log_line(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+    auto* opaque = static_cast<ClientOpaque*>(rd_kafka_opaque(rk));
+    if (!opaque || !opaque->log) return;
+    const auto spd = level <= 4 ? spdlog::level::warn : level <= 6 ? spdlog::level::info : spdlog::level::debug;
+    opaque->log->log(spd, "librdkafka {}: {}", facility, message);
+}
+}  // namespace
+
+void attach(rd_kafka_conf_t* conf, ClientOpaque* opaque) {
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rd_kafka_conf_set_log_cb(conf, log_line);
+}
+
+QueueWatcher::QueueWatcher(boost::asio::any_io_executor executor, rd_kafka_queue_t* queue, std::function<void()> on_ready)
+    : executor_(std::move(executor)), queue_(queue), on_ready_(std::make_shared<std::function<void()>>(std::move(on_ready))) {
+    rd_kafka_queue_cb_event_enable(queue_, &QueueWatcher::on_event, this);
+}
+
+QueueWatcher::~QueueWatcher() { close(); }
+
+void QueueWatcher::close() {
+    if (!on_ready_) return;
+    // librdkafka calls on_event with the queue's lock held and this takes the
+    // same lock, so no call is running or will run once it returns.
+    rd_kafka_queue_cb_event_enable(queue_, nullptr, nullptr);
+    on_ready_.reset();
+}
+
+void QueueWatcher::on_event(rd_kafka_t*, void* self) {
+    // On a librdkafka thread: no librdkafka calls here, only a post.
+    auto* w = static_cast<QueueWatcher*>(self);
+    boost::asio::post(w->executor_, [weak = std::weak_ptr(w->on_ready_)] {
+        if (auto f = weak.lock()) (*f)();
+    });
+}
+
+}  // namespace tickcast::kafka

@@ -1,0 +1,110 @@
+#include "event_codec.hpp"
+
+#include <charconv>
+
+#include <boost/json.hpp>
+
+namespace tickcast::kafka {
+
+namespace {
+
+void add(rd_kafka_headers_t* h, std::string_view name, std::string_view value) {
+    rd_kafka_header_add(h, name.data(), ssize_t(name.size()), value.data(), ssize_t(value.size()));
+}
+
+void add_number(rd_kafka_headers_t* h, std::string_view name, std::int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    add(h, name, std::string_view(buf, std::size_t(r.ptr - buf)));
+}
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+}  // namespace
+
+rd_kafka_headers_t* encode_headers(const Event& e, std::string_view stamp) {
+    rd_kafka_headers_t* h = rd_kafka_headers_new(4 + e.hops.size() + e.headers.size());
+    add(h, header::channel, e.channel);
+    add_number(h, header::seq, std::int64_t(e.seq));
+    add_number(h, header::origin_ns, e.origin_ns);
+    std::string name(header::hop_prefix);
+    for (const HopStamp& s : e.hops) {
+        name.resize(header::hop_prefix.size());
+        name += s.name();
+        add_number(h, name, s.ns);
+    }
+    if (!stamp.empty()) {
+        name.resize(header::hop_prefix.size());
+        name += stamp;
+        add_number(h, name, now_ns());
+    }
+    for (const Header& x : e.headers) add(h, x.first, x.second);
+    return h;
+}
+
+std::string_view message_key(const Event& e, KeyField field) {
+    switch (field) {
+        case KeyField::key: return e.key;
+        case KeyField::channel: return e.channel;
+        case KeyField::none: return {};
+    }
+    return {};
+}
+
+bool decode_message(const MessageView& m, const DecodeRules& rules, Event& out, std::string& error) {
+    out.key.assign(m.key);
+    out.payload = make_payload(std::string(m.value));
+    bool has_channel = false, has_origin = false;
+    if (m.headers) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(m.headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+            const std::string_view n(name), v(static_cast<const char*>(value), value ? size : 0);
+            if (n == header::channel) {
+                out.channel.assign(v);
+                has_channel = true;
+            } else if (n == header::seq) {
+                parse_number(v, out.seq);
+            } else if (n == header::origin_ns) {
+                has_origin = parse_number(v, out.origin_ns);
+            } else if (starts_with(n, header::hop_prefix)) {
+                std::int64_t ns;
+                if (parse_number(v, ns)) out.hops.add(n.substr(header::hop_prefix.size()), ns);
+            } else {
+                out.headers.emplace_back(std::string(n), std::string(v));
+            }
+        }
+    }
+    if (!has_origin && m.timestamp_ms > 0) out.origin_ns = m.timestamp_ms * 1'000'000;
+    if (has_channel) return true;
+    if (rules.codec == Codec::json) {
+        // A foreign message: check that it is JSON, and route it by its field.
+        boost::system::error_code ec;
+        const boost::json::value v = boost::json::parse(m.value, ec);
+        if (ec) {
+            error = "the value is not JSON (" + ec.message() + ")";
+            return false;
+        }
+        if (!rules.channel_field.empty()) {
+            const boost::json::object* obj = v.if_object();
+            const boost::json::value* field = obj ? obj->if_contains(rules.channel_field) : nullptr;
+            if (!field || !field->is_string()) {
+                error = "the value has no string field '" + rules.channel_field + "'";
+                return false;
+            }
+            out.channel.assign(field->get_string());
+            return true;
+        }
+    }
+    out.channel.assign(rules.channel.empty() ? m.topic : std::string_view(rules.channel));
+    return true;
+}
+
+}  // namespace tickcast::kafka

@@ -1,0 +1,188 @@
+#include "kafka_sink.hpp"
+
+namespace tickcast::kafka {
+
+namespace metric {
+constexpr const char* queue_full = "tickcast_kafka_sink_queue_full_total";
+constexpr const char* delivery_failures = "tickcast_kafka_sink_delivery_failures_total";
+}  // namespace metric
+
+// One batch in flight: completed when every message has a delivery report.
+struct KafkaSink::Delivery {
+    Completion done;
+    BatchRef batch;              // keeps the payloads alive: they are not copied
+    std::size_t remaining = 0;  // messages without a report yet
+    std::string error;           // the first failure
+};
+
+OptionSpecs KafkaSink::options() {
+    return {
+        {"cluster", OptionType::resource, true, "", "The `kafka` resource to write to", "kafka"},
+        {"topic", OptionType::string, true, "", "The topic every event is written to"},
+        {"key", OptionType::string, false, "key",
+         "Event field used as the message key, which picks the partition: `key` (the symbol), `channel`, or `none`"},
+        {"hop", OptionType::string, false, "kafka_out", "Name of the hop stamp added to each message's headers; empty for none"},
+        {"librdkafka", OptionType::map, false, "", "Producer properties that override the cluster's (e.g. linger.ms, compression.type)"},
+    };
+}
+
+const Properties& KafkaSink::default_properties() {
+    // linger.ms: librdkafka 2.0 waits 5 ms by default before sending a batch,
+    // which every hop would pay; 1 ms still batches under load.
+    static const Properties p = {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "1"}};
+    return p;
+}
+
+KafkaSink::KafkaSink(const ConfigNode& o)
+    : cluster_name_(o["cluster"].as_string()), topic_(o["topic"].as_string()), hop_(o["hop"].as_string()) {
+    if (topic_.empty()) o["topic"].fail("topic must not be empty");
+    const std::string key = o["key"].as_string();
+    if (key == "key")
+        key_ = KeyField::key;
+    else if (key == "channel")
+        key_ = KeyField::channel;
+    else if (key == "none")
+        key_ = KeyField::none;
+    else
+        o["key"].fail("key must be `key`, `channel` or `none`, not '" + key + "'");
+    overrides_ = read_properties(o["librdkafka"]);
+}
+
+KafkaSink::~KafkaSink() {
+    // The host calls stop(); if it could not (the daemon gave up on a
+    // drain), the strand is gone and only the client is torn down.
+    if (producer_) {
+        watcher_.reset();
+        stop();
+    }
+}
+
+void KafkaSink::start(SinkContext& context) {
+    context_ = &context;
+    queue_full_ = &context.metrics().counter(metric::queue_full, "Times librdkafka's queue was full and the sink waited");
+    delivery_failures_ = &context.metrics().counter(metric::delivery_failures, "Messages librdkafka reported as not delivered");
+    cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
+    cluster_->prepare_topic(topic_);
+
+    Conf conf = cluster_->client_conf(default_properties(), overrides_);
+    opaque_ = {&context.log(), this};
+    attach(conf.get(), &opaque_);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+        owner_of<KafkaSink>(opaque).on_delivery(*m);
+    });
+    rd_kafka_conf_set_error_cb(conf.get(), [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+        owner_of<KafkaSink>(opaque).on_error(rd_kafka_resp_err_t(err), reason);
+    });
+    producer_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));
+    topic_handle_.reset(rd_kafka_topic_new(producer_.get(), topic_.c_str(), nullptr));
+    main_queue_.reset(rd_kafka_queue_get_main(producer_.get()));
+    watcher_ = std::make_unique<QueueWatcher>(context.executor(), main_queue_.get(), [this] { serve(); });
+    context.log().info("producing to topic '{}' on {}", topic_, cluster_->bootstrap());
+}
+
+void KafkaSink::write(BatchRef batch, Completion done) {
+    if (batch->empty()) {
+        done();
+        return;
+    }
+    auto* d = new Delivery{std::move(done), batch, batch->size(), {}};
+    pending_.push_back({std::move(batch), 0, d});
+    if (pending_.size() == 1) produce_pending();
+}
+
+void KafkaSink::produce_pending() {
+    while (!pending_.empty()) {
+        Pending& p = pending_.front();
+        const EventBatch& events = *p.batch;
+        while (p.next < events.size()) {
+            if (!produce(events[p.next], p.delivery)) {
+                // Full: delivery reports free room and wake serve(), which resumes here.
+                queue_full_->Increment();
+                return;
+            }
+            ++p.next;
+        }
+        pending_.pop_front();
+    }
+}
+
+bool KafkaSink::produce(const Event& e, Delivery* d) {
+    const std::string_view key = message_key(e, key_);
+    const std::string_view value = e.payload_view();
+    rd_kafka_headers_t* headers = encode_headers(e, hop_);
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_RKT(topic_handle_.get()),
+        // Not copied: d->batch keeps the payload alive until its report.
+        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+    rd_kafka_headers_destroy(headers);  // not taken on failure
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer_.get(), 0);  // serve reports now; the caller retries on the next wake-up
+        return false;
+    }
+    delivery_failures_->Increment();
+    finish_one(d, rd_kafka_err2str(err));
+    return true;
+}
+
+void KafkaSink::serve() {
+    if (!producer_) return;
+    rd_kafka_poll(producer_.get(), 0);
+    produce_pending();
+}
+
+void KafkaSink::on_delivery(const rd_kafka_message_t& m) {
+    if (m.err) {
+        delivery_failures_->Increment();
+        finish_one(static_cast<Delivery*>(m._private), rd_kafka_err2str(m.err));
+    } else {
+        finish_one(static_cast<Delivery*>(m._private), nullptr);
+    }
+}
+
+void KafkaSink::finish_one(Delivery* d, const char* error) {
+    if (error && d->error.empty()) d->error = std::string("a message was not delivered: ") + error;
+    if (--d->remaining > 0) return;
+    d->done(d->error.empty() ? Status::success() : Status::failure(d->error));
+    delete d;
+}
+
+void KafkaSink::on_error(rd_kafka_resp_err_t err, const char* reason) {
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+        context_->log().warn("Kafka producer: {}", reason);
+        return;
+    }
+    if (failed_) return;
+    failed_ = true;
+    char why[512];
+    const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(producer_.get(), why, sizeof why);
+    context_->fail("Kafka producer for topic '" + topic_ + "' hit a fatal error (" + rd_kafka_err2name(cause) + "): " + why +
+                   "; the idempotent producer cannot go on without risking duplicates or gaps");
+}
+
+void KafkaSink::flush(Completion done) {
+    // Every write has completed when the host calls flush, so nothing is queued.
+    done();
+}
+
+void KafkaSink::stop() {
+    if (!producer_) return;
+    if (watcher_) watcher_->close();
+    // Normally nothing is in flight here; after a failed drain, wait a little,
+    // then fail what is left so that every batch gets its completion.
+    rd_kafka_flush(producer_.get(), 5000);
+    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(producer_.get(), 1000);  // serves the purged messages' reports
+    for (Pending& p : pending_) {
+        const std::size_t unsent = p.batch->size() - p.next;
+        for (std::size_t i = 0; i < unsent; ++i) finish_one(p.delivery, "the sink stopped before producing it");
+    }
+    pending_.clear();
+    main_queue_.reset();
+    topic_handle_.reset();
+    producer_.reset();
+}
+
+}  // namespace tickcast::kafka

@@ -1,0 +1,72 @@
+// kafka_sink: writes every event to one topic with an idempotent producer
+// (enable.idempotence, acks=all) and completes a batch when librdkafka has
+// reported every one of its messages delivered (or one of them failed).
+//
+// Order: batches are produced in write() order and, per partition, the
+// idempotent producer keeps that order across retries. Backpressure: when
+// librdkafka's queue is full (RD_KAFKA_RESP_ERR__QUEUE_FULL) the rest of the
+// batch, and every later one, waits until delivery reports free room; no
+// message is dropped. A fatal producer error (the idempotence guarantee is
+// lost) calls context.fail(), which stops the daemon with exit status 1.
+//
+// Threading: produce, delivery reports and errors all run on the pipeline's
+// strand; a QueueWatcher wakes it when librdkafka has reports to serve.
+#pragma once
+
+#include <deque>
+#include <memory>
+
+#include <tickcast/tickcast.hpp>
+
+#include "client.hpp"
+#include "event_codec.hpp"
+#include "kafka_cluster.hpp"
+
+namespace tickcast::kafka {
+
+class KafkaSink final : public Sink {
+public:
+    explicit KafkaSink(const ConfigNode& options);
+    ~KafkaSink() override;
+    void start(SinkContext& context) override;
+    void write(BatchRef batch, Completion done) override;
+    void flush(Completion done) override;
+    void stop() override;
+
+    static OptionSpecs options();
+    // The producer settings kafka_sink uses unless `librdkafka:` says otherwise.
+    static const Properties& default_properties();
+
+private:
+    struct Delivery;  // one batch's outstanding messages
+    struct Pending {
+        BatchRef batch;
+        std::size_t next = 0;  // first event not yet handed to librdkafka
+        Delivery* delivery;
+    };
+
+    void produce_pending();
+    bool produce(const Event& e, Delivery* d);
+    void serve();
+    void on_delivery(const rd_kafka_message_t& m);
+    void on_error(rd_kafka_resp_err_t err, const char* reason);
+    static void finish_one(Delivery* d, const char* error);
+
+    std::string cluster_name_, topic_;
+    KeyField key_ = KeyField::key;
+    Properties overrides_;
+    std::string hop_;
+    SinkContext* context_ = nullptr;
+    std::shared_ptr<KafkaCluster> cluster_;
+    ClientOpaque opaque_;
+    Handle producer_;
+    TopicHandle topic_handle_;
+    Queue main_queue_;
+    std::unique_ptr<QueueWatcher> watcher_;
+    std::deque<Pending> pending_;
+    bool failed_ = false;
+    prometheus::Counter* queue_full_ = nullptr;
+    prometheus::Counter* delivery_failures_ = nullptr;
+};
+
+}  // namespace tickcast::kafka

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "event_codec.hpp"
+
+using namespace tickcast;
+using namespace tickcast::kafka;
+
+namespace {
+Event sample() {
+    Event e;
+    e.channel = "trades.BTC-USDT";
+    e.key = "BTC-USDT";
+    e.payload = make_payload(R"({"price":"1.5"})");
+    e.seq = 42;
+    e.origin_ns = 1700000000123456789;
+    e.hops.add("engine", 1700000000123460000);
+    e.headers = {{"trace", "abc"}};
+    return e;
+}
+}  // namespace
+
+TEST(EventCodec, headers_round_trip_restores_the_event_and_adds_the_stamp) {
+    const Event in = sample();
+    rd_kafka_headers_t* h = encode_headers(in, "kafka_out");
+    Event out;
+    std::string error;
+    ASSERT_TRUE(decode_message({"topic", in.key, in.payload_view(), h, 5}, {}, out, error)) << error;
+    EXPECT_EQ(out.channel, in.channel);
+    EXPECT_EQ(out.key, in.key);
+    EXPECT_EQ(out.payload_view(), in.payload_view());
+    EXPECT_EQ(out.seq, 42u);
+    EXPECT_EQ(out.origin_ns, in.origin_ns);
+    ASSERT_EQ(out.hops.size(), 2u);
+    EXPECT_EQ(out.hops.find("engine")->ns, 1700000000123460000);
+    EXPECT_NE(out.hops.find("kafka_out"), nullptr);
+    EXPECT_EQ(out.headers, in.headers);
+    rd_kafka_headers_destroy(h);
+}
+
+TEST(EventCodec, the_key_comes_from_the_configured_field) {
+    const Event e = sample();
+    EXPECT_EQ(message_key(e, KeyField::key), "BTC-USDT");
+    EXPECT_EQ(message_key(e, KeyField::channel), "trades.BTC-USDT");
+    EXPECT_EQ(message_key(e, KeyField::none), "");
+}
+
+TEST(EventCodec, a_foreign_json_message_is_routed_by_its_field_and_stamped_with_the_broker_time) {
+    DecodeRules rules;
+    rules.channel_field = "ch";
+    Event out;
+    std::string error;
+    ASSERT_TRUE(decode_message({"orders", "k", R"({"ch":"orders.alice","qty":"1"})", nullptr, 1700000000000}, rules, out, error));
+    EXPECT_EQ(out.channel, "orders.alice");
+    EXPECT_EQ(out.origin_ns, 1700000000000LL * 1'000'000);
+    EXPECT_EQ(out.seq, 0u);
+}
+
+TEST(EventCodec, a_foreign_message_that_is_not_json_is_refused_with_a_reason) {
+    Event out;
+    std::string error;
+    EXPECT_FALSE(decode_message({"orders", "", "not json", nullptr, -1}, {}, out, error));
+    EXPECT_NE(error.find("not JSON"), std::string::npos) << error;
+    DecodeRules rules;
+    rules.channel_field = "ch";
+    EXPECT_FALSE(decode_message({"orders", "", R"({"x":1})", nullptr, -1}, rules, out, error));
+    EXPECT_EQ(error, "the value has no string field 'ch'");
+}
+
+TEST(EventCodec, raw_messages_take_the_fixed_channel_or_the_topic) {
+    DecodeRules rules;
+    rules.codec = Codec::raw;
+    Event out;
+    std::string error;
+    ASSERT_TRUE(decode_message({"blobs", "", "\x01\x02", nullptr, -1}, rules, out, error));
+    EXPECT_EQ(out.channel, "blobs");
+    rules.channel = "fixed";
+    ASSERT_TRUE(decode_message({"blobs", "", "\x01\x02", nullptr, -1}, rules, out, error));
+    EXPECT_EQ(out.channel, "fixed");
+}

@@ -1,0 +1,106 @@
+// The Kafka plugins against librdkafka's embedded test broker: real TCP on
+// loopback, the Kafka protocol, consumer groups and fault injection.
+#include "kafka_scenarios.hpp"
+
+using namespace tickcast::kafka::test;
+
+TEST(KafkaEmbedded, round_trip_of_100k_events_through_an_embedded_resource_loses_and_reorders_nothing) {
+    round_trip("embedded", 100'000);
+}
+
+TEST(KafkaEmbedded, a_consumer_killed_mid_stream_resumes_from_the_last_commit) {
+    EmbeddedCluster cluster;
+    crash_restart("[" + cluster.bootstrap() + "]");
+}
+
+TEST(KafkaEmbedded, two_sources_in_a_group_split_four_partitions_and_keep_per_key_order) {
+    EmbeddedCluster cluster;
+    const std::string topic = unique_name("group");
+    cluster.create_topic(topic, 4);
+    consumer_group("[" + cluster.bootstrap() + "]", topic);
+}
+
+TEST(KafkaEmbedded, kcat_reads_what_the_sink_wrote_and_the_source_reads_what_kcat_wrote) {
+    EmbeddedCluster cluster;
+    kcat_interop("[" + cluster.bootstrap() + "]", cluster.bootstrap());
+}
+
+TEST(KafkaEmbedded, broker_down_and_injected_request_errors_lose_nothing) {
+    EmbeddedCluster cluster;
+    const std::string topic = unique_name("faults"), out = TempDir().path() + ".faults.jsonl";
+    cluster.create_topic(topic, 4);
+    constexpr std::size_t total = 12000;
+    DaemonRun run("daemon: {threads: 2}\n" + cluster_yaml("[" + cluster.bootstrap() + "]") +
+                  "pipelines:\n  produce:\n    source: " + feed(total, 8, 3000) +
+                  "\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic + "}]\n"
+                  "  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + unique_name("g") +
+                  ", commit_interval: 50ms}\n    sinks: [{plugin: capture_sink, path: " + out + "}]\n");
+    wait_for_lines(out, 1000, 30s);
+    // Retriable errors on produce, fetch and commit requests...
+    // (Two on Produce: with four in a row, librdkafka 2.0.2's test broker was
+    // seen to lose one message while reporting it delivered; kcat confirmed
+    // it was never in the topic. See docs/kafka.md.)
+    rd_kafka_mock_push_request_errors(cluster.mock(), 0 /* Produce */, 2, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+    rd_kafka_mock_push_request_errors(cluster.mock(), 1 /* Fetch */, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+    rd_kafka_mock_push_request_errors(cluster.mock(), 8 /* OffsetCommit */, 2, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                      RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+    std::this_thread::sleep_for(1s);
+    // ...then the only broker goes down for two seconds.
+    rd_kafka_mock_broker_set_down(cluster.mock(), 1);
+    std::this_thread::sleep_for(2s);
+    rd_kafka_mock_broker_set_up(cluster.mock(), 1);
+    const Captured got = wait_for({out}, total, 60s);
+    const std::string m = run.metrics();
+    run.shutdown();
+    EXPECT_EQ(run.wait(), 0);
+    EXPECT_EQ(metric(m, R"(tickcast_plugin_errors_total{kind="sink",pipeline="produce",plugin="kafka_sink"})"), 0);
+    EXPECT_TRUE(complete(got, 8, total / 8));
+    EXPECT_TRUE(in_order_per_key(got));
+    std::remove(out.c_str());
+}
+
+TEST(KafkaEmbedded, a_full_producer_queue_applies_backpressure_and_drops_nothing) {
+    EmbeddedCluster cluster;
+    const std::string topic = unique_name("full");
+    TempDir dir;
+    const std::string out = dir.file("out.jsonl");
+    constexpr std::size_t total = 4000;
+    DaemonRun run(cluster_yaml("[" + cluster.bootstrap() + "]") +
+                  "pipelines:\n  produce:\n    source: " + feed(total) +
+                  "\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic +
+                  ", librdkafka: {queue.buffering.max.messages: 50}}]\n"
+                  "  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + unique_name("g") +
+                  "}\n    sinks: [{plugin: capture_sink, path: " + out + "}]\n");
+    const Captured got = wait_for({out}, total, 60s);
+    const std::string m = run.metrics();
+    run.shutdown();
+    EXPECT_EQ(run.wait(), 0);
+    EXPECT_TRUE(complete(got, 8, total / 8));
+    EXPECT_GT(metric(m, R"(tickcast_kafka_sink_queue_full_total{pipeline="produce",plugin="kafka_sink"})"), 0);
+}
+
+TEST(KafkaEmbedded, a_failed_batch_is_read_again_and_never_committed_past) {
+    EmbeddedCluster cluster;
+    const std::string topic = unique_name("redeliver");
+    TempDir dir;
+    const std::string out = dir.file("out.jsonl");
+    constexpr std::size_t total = 2000;
+    produce("[" + cluster.bootstrap() + "]", topic, total);
+    DaemonRun run(cluster_yaml("[" + cluster.bootstrap() + "]") +
+                  "pipelines:\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " +
+                  unique_name("g") + ", batch: 100, retry_backoff: 10ms}\n"
+                  "    sinks: [{plugin: fail_sink, fail_every: 700}, {plugin: capture_sink, path: " + out + "}]\n");
+    // capture_sink sees failed batches too; wait until redelivery covered everything.
+    wait_for({out}, total, 60s);
+    std::this_thread::sleep_for(500ms);
+    const std::string m = run.metrics();
+    run.shutdown();
+    EXPECT_EQ(run.wait(), 0);
+    Captured got;
+    got.read(out);
+    EXPECT_TRUE(complete(got, 8, total / 8));
+    EXPECT_GT(got.duplicates(), 0u) << "failed batches are delivered again";
+    EXPECT_GT(metric(m, R"(tickcast_kafka_source_redeliveries_total{pipeline="consume",plugin="kafka_source"})"), 0);
+}
