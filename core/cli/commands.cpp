@@ -1,5 +1,7 @@
 #include "cli/commands.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -79,7 +81,15 @@ int command_run(const std::vector<std::string>& files, const std::string& admin,
         spdlog::set_level(level);
     }
     Daemon daemon(l->config, l->built, {.handle_signals = true, .serve_admin = true, .log_level = level});
-    return daemon.run();
+    const int status = daemon.run();
+    if (daemon.forced()) {
+        // Undrained plugins may block in their destructors (a consumer
+        // waiting for an unreachable broker): leave without them.
+        spdlog::default_logger()->flush();
+        std::fflush(nullptr);
+        std::_Exit(status);
+    }
+    return status;
 }
 
 int command_plugins(const std::vector<std::string>& names) {

@@ -1,6 +1,7 @@
 #include "config/daemon_config.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -59,6 +60,52 @@ void check_keys(const ConfigNode& map, const Keys& allowed, const std::string& w
         msg += "; expected one of: " + join(allowed);
         d.add(key.location(), msg);
     }
+}
+
+// Replaces ${VAR} and ${VAR:-default} in every scalar with the environment's
+// value, in place (the node keeps its location). An unset variable without a
+// default is an error. Secrets can thus stay out of config files.
+void expand_environment(const ConfigNode& node, Diagnostics& d) {
+    if (node.is_map()) {
+        for (const auto& [k, v] : node.entries()) expand_environment(v, d);
+        return;
+    }
+    if (node.is_sequence()) {
+        for (const ConfigNode& item : node.items()) expand_environment(item, d);
+        return;
+    }
+    if (!node.is_scalar()) return;
+    const std::string& text = node.yaml().Scalar();
+    if (text.find("${") == std::string::npos) return;
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto open = text.find("${", pos);
+        if (open == std::string::npos) {
+            out += text.substr(pos);
+            break;
+        }
+        const auto close = text.find('}', open);
+        if (close == std::string::npos) {
+            d.add(node.location(), "unterminated ${...} in '" + text + "'");
+            return;
+        }
+        out += text.substr(pos, open - pos);
+        const std::string inner = text.substr(open + 2, close - open - 2);
+        const auto dash = inner.find(":-");
+        const std::string name = inner.substr(0, dash);
+        if (const char* value = std::getenv(name.c_str()); value && *value)
+            out += value;
+        else if (dash != std::string::npos)
+            out += inner.substr(dash + 2);
+        else {
+            d.add(node.location(), "environment variable '" + name + "' is not set (write ${" + name + ":-default} to give a default)");
+            return;
+        }
+        pos = close + 1;
+    }
+    YAML::Node writable = node.yaml();  // YAML::Node assignment edits the node itself
+    writable = out;
 }
 
 // Runs `read`, turning a ConfigError into a diagnostic; false if it failed.
@@ -208,6 +255,7 @@ void read_config_text(const std::string& text, const std::string& file, DaemonCo
         return;
     }
     check_duplicate_keys(top, d);
+    expand_environment(top, d);
     check_keys(top, top_keys, "the top level", d);
 
     if (top.has("daemon")) {

@@ -42,18 +42,35 @@ Daemon::~Daemon() {
         for (auto& s : p.stages) s.object.reset();
         for (auto& s : p.sinks) s.object.reset();
     }
-    for (ResourceInstance& r : built_.resources) r.instance.object.reset();
+    // Resources go last: a plugin may still need its connection while it is
+    // destroyed (a Kafka consumer leaves its group on close).
+    for (auto it = built_.resources.rbegin(); it != built_.resources.rend(); ++it) {
+        try {
+            it->instance.object->stop();
+        } catch (const std::exception& e) {
+            spdlog::error("[resource/{}] stop failed: {}", it->name, e.what());
+        }
+        it->instance.object.reset();
+    }
 }
 
 void Daemon::wait_for_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
         if (ec) return;
         if (shutting_down_) {
+            // Tools often deliver one request twice (to the process and to
+            // its group): only a second signal a moment later means "now".
+            if (std::chrono::steady_clock::now() - first_signal_ < std::chrono::seconds(1)) {
+                wait_for_signal();
+                return;
+            }
             spdlog::warn("second signal {}: exiting without draining", sig);
             exit_code_ = 1;
+            forced_ = true;
             stop_everything();
             return;
         }
+        first_signal_ = std::chrono::steady_clock::now();
         spdlog::info("signal {} received", sig);
         shutdown();
         wait_for_signal();
@@ -79,6 +96,7 @@ void Daemon::shutdown() {
                 if (!p->finished())
                     spdlog::error("pipeline '{}' did not drain within the deadline: {} events still in flight", p->name(), p->in_flight());
             exit_code_ = 1;
+            forced_ = true;
             stop_everything();
         });
     });
@@ -94,13 +112,6 @@ void Daemon::stop_everything() {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     if (admin_) admin_->close();
-    for (auto it = built_.resources.rbegin(); it != built_.resources.rend(); ++it) {
-        try {
-            it->instance.object->stop();
-        } catch (const std::exception& e) {
-            spdlog::error("[resource/{}] stop failed: {}", it->name, e.what());
-        }
-    }
     io_.stop();
 }
 

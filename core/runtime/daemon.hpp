@@ -44,6 +44,9 @@ public:
     void shutdown();
     // The admin endpoint's bound address ("" if none), valid once run() started it.
     std::string admin_address() const;
+    // True when run() ended without draining (drain deadline or a second
+    // signal): plugins may then be stuck, so the caller may skip cleanup.
+    bool forced() const { return forced_; }
     // The /metrics text, for tests that run a daemon in-process.
     std::string metrics_text() const { return metrics_.serialize(); }
 
@@ -67,6 +70,8 @@ private:
     std::vector<std::shared_ptr<Pipeline>> pipelines_;
     std::atomic<int> exit_code_{0};
     std::atomic<bool> shutting_down_{false};
+    std::atomic<bool> forced_{false};
+    std::chrono::steady_clock::time_point first_signal_;
     std::atomic<std::size_t> finished_{0};
     mutable std::mutex admin_mutex_;
     std::string admin_address_;

@@ -7,3 +7,4 @@
 #include "tickcast/export.hpp"
 #include "tickcast/metrics.hpp"
 #include "tickcast/plugin.hpp"
+#include "tickcast/generator_source.hpp"

@@ -179,3 +179,21 @@ TEST(BadConfig, a_correct_config_has_no_diagnostics_and_gets_defaults) {
     EXPECT_EQ(config.pipelines[0].source.node["repeat"].as_int(), 1);
     EXPECT_EQ(config.pipelines[0].max_in_flight, 10'000u);
 }
+
+TEST(ConfigEnvironment, variables_expand_in_place_with_defaults_and_unset_ones_are_errors) {
+    ::setenv("TICKCAST_TEST_PATH", "/tmp/from-env.jsonl", 1);
+    ::unsetenv("TICKCAST_TEST_UNSET");
+    DaemonConfig config;
+    Diagnostics d;
+    read_config_text("pipelines:\n  main:\n    source: {plugin: mock_source, events: [], rate: \"${TICKCAST_TEST_UNSET:-5}\"}\n"
+                     "    sinks: [{plugin: file_sink, path: \"${TICKCAST_TEST_PATH}\"}]\n",
+                     "env.yaml", config, d);
+    ASSERT_TRUE(d.empty()) << d.str();
+    EXPECT_EQ(config.pipelines[0].sinks[0].node["path"].as_string(), "/tmp/from-env.jsonl");
+    EXPECT_EQ(config.pipelines[0].sinks[0].node["path"].location().str(), "env.yaml:4:39");
+    EXPECT_EQ(config.pipelines[0].source.node["rate"].as_int(), 5);
+
+    auto bad = check("pipelines:\n  main:\n    source: {plugin: mock_source, events: []}\n"
+                     "    sinks: [{plugin: file_sink, path: \"${TICKCAST_TEST_UNSET}\"}]\n");
+    EXPECT_TRUE(has_error(bad, 4, 39, "environment variable 'TICKCAST_TEST_UNSET' is not set"));
+}
