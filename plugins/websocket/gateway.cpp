@@ -1,0 +1,287 @@
+#include "gateway.hpp"
+
+#include "websocket_session.hpp"
+
+namespace tickcast::websocket {
+
+namespace {
+Gateway::Counters make_counters(Metrics& m) {
+    const auto rejected = [&m](const char* reason) -> prometheus::Counter& {
+        return m.counter("tickcast_websocket_rejected_connections_total", "Connections refused at the upgrade", {{"reason", reason}});
+    };
+    return {
+        &m.gauge("tickcast_websocket_connections", "Open WebSocket connections"),
+        &rejected("max_connections"),
+        &rejected("origin"),
+        &m.counter("tickcast_websocket_deliveries_total", "Event messages queued to clients (one per subscriber)"),
+        &m.counter("tickcast_websocket_slow_consumer_closes_total", "Connections closed because their send queue was full (4008)"),
+        &m.counter("tickcast_websocket_rate_limit_closes_total", "Connections closed for sending too many messages (4029)"),
+        &m.counter("tickcast_websocket_client_errors_total", "Error messages sent to clients"),
+        &m.counter("tickcast_websocket_snapshots_total", "Snapshots sent"),
+        &m.counter("tickcast_websocket_resnapshots_total", "Subscribers told to take a new snapshot"),
+        &m.counter("tickcast_websocket_epochs_total", "New epochs started because a channel's history broke"),
+        &m.counter("tickcast_websocket_rest_requests_total", "REST requests answered"),
+    };
+}
+}  // namespace
+
+Gateway::Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache)
+    : options_(std::move(options)), context_(context), cache_(std::move(cache)),
+      epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()),
+      counters_(make_counters(context.metrics())) {}
+
+void Gateway::start() { heartbeat(); }
+
+void Gateway::stop() {
+    stopped_ = true;
+    heartbeat_timer_.cancel();
+    auto sessions = sessions_;  // closing never erases synchronously, but be safe
+    for (auto& [_, s] : sessions) s->close(close_code::going_away, "the gateway is stopping");
+}
+
+// Channels ----------------------------------------------------------------
+
+Gateway::Channel& Gateway::channel(const std::string& name) {
+    auto [it, fresh] = channels_.try_emplace(name);
+    if (fresh) {
+        it->second.name = name;
+        it->second.epoch = epoch_base_ + "-0";
+    }
+    return it->second;
+}
+
+bool Gateway::snapshots_for(std::string_view channel) const {
+    const auto kind = split_channel(channel).first;
+    return cache_ && (kind == "trades" || kind == "depth");
+}
+
+void Gateway::new_epoch(Channel& ch, std::string_view reason) {
+    ch.epoch = epoch_base_ + "-" + std::to_string(++ch.epoch_counter);
+    ch.recent.clear();
+    counters_.epochs->Increment();
+    if (ch.subscribers.empty()) return;
+    const Message notice = encode_resnapshot(ch.name, ch.epoch, reason);
+    for (auto& [session, sub] : ch.subscribers) {
+        session->send(notice);
+        counters_.resnapshots->Increment();
+        if (snapshots_for(ch.name)) {
+            sub.attempts = 0;
+            request_snapshot(ch, *session, sub);
+        } else {
+            sub.live = true;
+            sub.last_seq = 0;  // continue with whatever comes next
+        }
+    }
+}
+
+void Gateway::publish(const Event& e) {
+    Channel& ch = channel(e.channel);
+    ch.quiet = false;
+    if (e.seq != 0 && ch.last_seq != 0) {
+        if (e.seq == ch.last_seq) return;  // a replay the source let through
+        if (e.flags & event_flags::gap_before)
+            new_epoch(ch, "gap");
+        else if (e.seq < ch.last_seq)
+            new_epoch(ch, "seq_reset");
+        else if (e.seq > ch.last_seq + 1)
+            new_epoch(ch, "gap");
+    } else if (e.flags & event_flags::gap_before) {
+        new_epoch(ch, "gap");
+    }
+    if (e.seq != 0) ch.last_seq = e.seq;
+    if (ch.subscribers.empty()) return;  // nobody listens: not even encoded
+
+    const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view());
+    if (e.seq != 0) {
+        ch.recent.emplace_back(e.seq, message);
+        if (ch.recent.size() > recent_capacity) ch.recent.pop_front();
+    }
+    std::uint64_t delivered = 0;
+    for (auto& [session, sub] : ch.subscribers) {
+        if (!sub.live) continue;  // its snapshot merge will take it from `recent`
+        if (e.seq != 0) {
+            if (e.seq <= sub.last_seq) continue;  // already in its snapshot
+            if (sub.last_seq != 0 && e.seq != sub.last_seq + 1) {
+                // Cannot happen while channel checks hold; kept as the last line of defence.
+                session->send(encode_resnapshot(ch.name, ch.epoch, "gap"));
+                counters_.resnapshots->Increment();
+                if (snapshots_for(ch.name)) {
+                    sub.attempts = 0;
+                    request_snapshot(ch, *session, sub);
+                    continue;
+                }
+            }
+            sub.last_seq = e.seq;
+        }
+        session->send(message);
+        ++delivered;
+    }
+    counters_.deliveries->Increment(double(delivered));
+}
+
+// Sessions ----------------------------------------------------------------
+
+bool Gateway::admit() {
+    if (stopped_ || slots_ >= options_.max_connections) {
+        counters_.rejected_max_connections->Increment();
+        return false;
+    }
+    ++slots_;
+    return true;
+}
+
+void Gateway::release() { --slots_; }
+
+void Gateway::opened(const std::shared_ptr<WebSocketSession>& session) {
+    sessions_.emplace(session.get(), session);
+    counters_.connections->Set(double(sessions_.size()));
+}
+
+void Gateway::closed(WebSocketSession& session) {
+    for (const std::string& name : session.subscriptions()) {
+        auto it = channels_.find(name);
+        if (it == channels_.end()) continue;
+        it->second.subscribers.erase(&session);
+        if (it->second.subscribers.empty()) it->second.recent.clear();
+    }
+    session.subscriptions().clear();
+    if (sessions_.erase(&session)) --slots_;
+    counters_.connections->Set(double(sessions_.size()));
+}
+
+// Requests ----------------------------------------------------------------
+
+void Gateway::subscribe(WebSocketSession& session, const ClientRequest& request) {
+    auto& mine = session.subscriptions();
+    std::vector<std::string> fresh;
+    for (const std::string& name : request.channels) {
+        if (split_channel(name).first == "orders") {
+            counters_.client_errors->Increment();
+            session.send(encode_error(request.id, error_code::forbidden,
+                                      "private channels need an authenticated connection, which this gateway does not offer yet", name));
+            return;
+        }
+        if (!mine.count(name)) fresh.push_back(name);
+    }
+    if (mine.size() + fresh.size() > options_.max_subscriptions) {
+        counters_.client_errors->Increment();
+        session.send(encode_error(request.id, error_code::too_many_subscriptions,
+                                  "at most " + std::to_string(options_.max_subscriptions) + " channels per connection; " +
+                                      std::to_string(mine.size()) + " already subscribed"));
+        return;
+    }
+    session.send(encode_ack(request.id, "subscribe", request.channels));
+    for (const std::string& name : fresh) {
+        mine.insert(name);
+        Channel& ch = channel(name);
+        Subscriber& sub = ch.subscribers[&session];
+        if (snapshots_for(name)) {
+            request_snapshot(ch, session, sub);
+        } else {
+            sub.live = true;
+            sub.last_seq = ch.last_seq;  // deltas from the next event on
+        }
+    }
+}
+
+void Gateway::unsubscribe(WebSocketSession& session, const ClientRequest& request) {
+    for (const std::string& name : request.channels) {
+        if (!session.subscriptions().erase(name)) continue;
+        auto it = channels_.find(name);
+        if (it != channels_.end()) drop_subscription(it->second, session);
+    }
+    session.send(encode_ack(request.id, "unsubscribe", request.channels));
+}
+
+void Gateway::drop_subscription(Channel& ch, WebSocketSession& session) {
+    ch.subscribers.erase(&session);
+    if (ch.subscribers.empty()) ch.recent.clear();
+}
+
+// Snapshots ---------------------------------------------------------------
+
+void Gateway::request_snapshot(Channel& ch, WebSocketSession& session, Subscriber& sub) {
+    sub.live = false;
+    const std::uint64_t generation = sub.generation = ++generations_;
+    const std::string name = ch.name;
+    auto handler = [self = shared_from_this(), name, s = &session, generation](const std::string& error, CacheSnapshot snapshot) {
+        self->on_snapshot(name, s, generation, error, snapshot);
+    };
+    const auto [kind, symbol] = split_channel(name);
+    if (kind == "depth")
+        cache_->read_depth(symbol, 0, std::move(handler));
+    else
+        cache_->read_trades(symbol, 0, std::move(handler));
+}
+
+void Gateway::on_snapshot(const std::string& name, WebSocketSession* session, std::uint64_t generation, const std::string& error,
+                          const CacheSnapshot& snapshot) {
+    // The subscriber may have gone (unsubscribed, disconnected) or asked again since.
+    auto it = channels_.find(name);
+    if (stopped_ || it == channels_.end()) return;
+    Channel& ch = it->second;
+    auto found = ch.subscribers.find(session);
+    if (found == ch.subscribers.end() || found->second.generation != generation) return;
+    Subscriber& sub = found->second;
+    if (!error.empty()) return retry_snapshot(name, session, generation, error);
+
+    const std::uint64_t s = snapshot.seq;
+    if (ch.last_seq > s && (ch.recent.empty() || ch.recent.front().first > s + 1))
+        return retry_snapshot(name, session, generation,
+                              "the cache is at seq " + std::to_string(s) + " and the gateway at " + std::to_string(ch.last_seq));
+
+    session->send(encode_snapshot(name, s, ch.epoch, snapshot.data_json));
+    counters_.snapshots->Increment();
+    sub.live = true;
+    sub.attempts = 0;
+    sub.last_seq = s;
+    for (const auto& [seq, message] : ch.recent) {
+        if (seq <= sub.last_seq) continue;
+        session->send(message);
+        sub.last_seq = seq;
+    }
+}
+
+void Gateway::retry_snapshot(const std::string& name, WebSocketSession* session, std::uint64_t generation, const std::string& why) {
+    Subscriber& sub = channels_[name].subscribers[session];
+    if (++sub.attempts >= snapshot_attempts) {
+        context_.log().warn("no consistent snapshot for {} after {} attempts: {}", name, sub.attempts, why);
+        counters_.client_errors->Increment();
+        session->send(encode_error(nullptr, error_code::snapshot_unavailable,
+                                   "no consistent snapshot could be read (" + why + "); subscribe again later", name));
+        session->subscriptions().erase(name);
+        drop_subscription(channels_[name], *session);
+        return;
+    }
+    // The cache usually lags the gateway by a write: read again shortly.
+    auto timer = std::make_shared<boost::asio::steady_timer>(context_.executor(), std::chrono::milliseconds(10 << sub.attempts));
+    timer->async_wait([self = shared_from_this(), timer, name, session, generation](boost::system::error_code ec) {
+        if (ec || self->stopped_) return;
+        auto it = self->channels_.find(name);
+        if (it == self->channels_.end()) return;
+        auto found = it->second.subscribers.find(session);
+        if (found == it->second.subscribers.end() || found->second.generation != generation) return;
+        self->request_snapshot(it->second, *session, found->second);
+    });
+}
+
+// Heartbeats --------------------------------------------------------------
+
+void Gateway::heartbeat() {
+    if (stopped_ || options_.heartbeat.count() == 0) return;
+    heartbeat_timer_.expires_after(options_.heartbeat);
+    heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->stopped_) return;
+        for (auto& [name, ch] : self->channels_) {
+            if (!std::exchange(ch.quiet, true) || ch.subscribers.empty()) continue;
+            const Message beat = encode_heartbeat(name, ch.last_seq, ch.epoch);
+            for (auto& [session, sub] : ch.subscribers) {
+                if (!sub.live) continue;
+                session->send(sub.last_seq == ch.last_seq || sub.last_seq == 0 ? beat : encode_heartbeat(name, sub.last_seq, ch.epoch));
+            }
+        }
+        self->heartbeat();
+    });
+}
+
+}  // namespace tickcast::websocket

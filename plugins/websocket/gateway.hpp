@@ -1,0 +1,123 @@
+// Gateway: the state every connection shares (Beast's broadcast example's
+// shared_state): channels, their subscribers, epochs and recent messages;
+// fan-out of events; the snapshot-then-deltas merge; heartbeats.
+//
+// Threading: everything (the sink's write(), every session's socket
+// handlers, Redis replies, timers) runs on one strand, the sink's executor,
+// so none of this needs a lock and an event goes from write() to every
+// socket write on the thread that received it.
+//
+// Snapshot then deltas: while a subscriber's snapshot read is in flight the
+// channel records the messages it encodes (`recent`, seq-ordered, contiguous
+// within an epoch). When the snapshot (seq S) arrives the subscriber gets it,
+// then the recorded messages with seq > S, and is live from there on. If the
+// recorded messages do not reach back to S+1 (the cache lags the gateway, or
+// more arrived than `recent` holds) the snapshot is read again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <tickcast/tickcast.hpp>
+
+#include "cache_reader.hpp"
+#include "gateway_options.hpp"
+#include "messages.hpp"
+
+namespace tickcast::websocket {
+
+class WebSocketSession;
+
+class Gateway : public std::enable_shared_from_this<Gateway> {
+public:
+    // Messages recorded per subscribed channel for the snapshot merge.
+    static constexpr std::size_t recent_capacity = 4096;
+    static constexpr int snapshot_attempts = 6;
+
+    // `cache` may be null (no snapshots; REST answers 503).
+    Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache);
+
+    void start();  // heartbeats
+    void stop();   // closes every session with 1001
+
+    // Fan-out of one event to the channel's live subscribers.
+    void publish(const Event& e);
+
+    // Sessions. admit() reserves a connection slot (false at max_connections).
+    bool admit();
+    void release();  // gives back the slot of a connection that never opened
+    void opened(const std::shared_ptr<WebSocketSession>& session);
+    void closed(WebSocketSession& session);
+
+    // Client requests; answers (ack, error, snapshot) go to the session.
+    void subscribe(WebSocketSession& session, const ClientRequest& request);
+    void unsubscribe(WebSocketSession& session, const ClientRequest& request);
+
+    const GatewayOptions& options() const { return options_; }
+    CacheReader* cache() { return cache_.get(); }
+    spdlog::logger& log() { return context_.log(); }
+    boost::asio::any_io_executor executor() { return context_.executor(); }
+
+    struct Counters {
+        prometheus::Gauge* connections;
+        prometheus::Counter* rejected_max_connections;
+        prometheus::Counter* rejected_origin;
+        prometheus::Counter* deliveries;
+        prometheus::Counter* slow_consumers;
+        prometheus::Counter* rate_limited;
+        prometheus::Counter* client_errors;
+        prometheus::Counter* snapshots;
+        prometheus::Counter* resnapshots;
+        prometheus::Counter* epochs;
+        prometheus::Counter* rest_requests;
+    };
+    Counters& counters() { return counters_; }
+
+private:
+    struct Subscriber {
+        bool live = false;           // false while its snapshot is read
+        std::uint64_t last_seq = 0;  // last seq delivered (or the snapshot's); 0: take whatever comes
+        std::uint64_t generation = 0;  // of its latest snapshot request: older replies are ignored
+        int attempts = 0;
+    };
+    struct Channel {
+        std::string name;
+        std::string epoch;
+        std::uint64_t epoch_counter = 0;
+        std::uint64_t last_seq = 0;
+        bool quiet = true;  // no event since the last heartbeat tick
+        std::unordered_map<WebSocketSession*, Subscriber> subscribers;
+        std::deque<std::pair<std::uint64_t, Message>> recent;
+    };
+
+    Channel& channel(const std::string& name);
+    bool snapshots_for(std::string_view channel) const;
+    void new_epoch(Channel& ch, std::string_view reason);
+    void request_snapshot(Channel& ch, WebSocketSession& session, Subscriber& sub);
+    void on_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation,
+                     const std::string& error, const CacheSnapshot& snapshot);
+    void retry_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& why);
+    void drop_subscription(Channel& ch, WebSocketSession& session);
+    void heartbeat();
+
+    GatewayOptions options_;
+    SinkContext& context_;
+    std::shared_ptr<CacheReader> cache_;
+    std::string epoch_base_;  // the gateway's start time, ms since the Unix epoch
+    std::unordered_map<std::string, Channel> channels_;
+    std::unordered_map<WebSocketSession*, std::shared_ptr<WebSocketSession>> sessions_;
+    std::uint64_t generations_ = 0;  // snapshot requests, gateway-wide
+    std::size_t slots_ = 0;  // admitted connections, open or opening
+    boost::asio::steady_timer heartbeat_timer_;
+    bool stopped_ = false;
+    Counters counters_;
+};
+
+}  // namespace tickcast::websocket

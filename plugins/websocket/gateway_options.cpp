@@ -1,0 +1,45 @@
+#include "gateway_options.hpp"
+
+namespace tickcast::websocket {
+
+OptionSpecs GatewayOptions::specs() {
+    return {
+        {"listen", OptionType::string, true, "", "host:port to serve WebSocket and REST on (port 0 picks a free one; the address is logged)"},
+        {"cache", OptionType::resource, false, "", "A redis resource holding redis_cache's keys: snapshots on subscribe and REST answers", "redis"},
+        {"prefix", OptionType::string, false, "tc:", "Key prefix the redis_cache sink uses"},
+        {"max_connections", OptionType::integer, false, "10000", "WebSocket connections at once; more are closed with 1013"},
+        {"max_subscriptions", OptionType::integer, false, "100", "Channels one connection may subscribe to"},
+        {"max_message_size", OptionType::size, false, "16KiB", "Largest client message; a bigger one closes the connection with 1009"},
+        {"messages_per_second", OptionType::integer, false, "50", "Client messages per second per connection (bursts of as many); more close it with 4029"},
+        {"allowed_origins", OptionType::string_list, false, "", "Origins allowed to open a WebSocket (exact match); empty allows any, and requests without Origin are always allowed"},
+        {"send_queue_limit", OptionType::size, false, "4MiB", "Outbound bytes queued per connection; past it the client is closed with 4008 (slow consumer)"},
+        {"heartbeat", OptionType::duration, false, "5s", "A quiet subscribed channel gets a heartbeat with its last seq this often; 0 disables"},
+    };
+}
+
+namespace {
+std::size_t positive(const ConfigNode& node, const char* what) {
+    const std::int64_t v = node.as_int();
+    if (v < 1) node.fail(std::string(what) + " must be at least 1, got " + node.text());
+    return std::size_t(v);
+}
+}  // namespace
+
+GatewayOptions::GatewayOptions(const ConfigNode& o)
+    : listen(o["listen"].as_string()), prefix(o["prefix"].as_string()) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+        o["listen"].fail("expected host:port, e.g. 127.0.0.1:8080, got '" + listen + "'");
+    if (o.has("cache")) cache = o["cache"].as_string();
+    max_connections = positive(o["max_connections"], "max_connections");
+    max_subscriptions = positive(o["max_subscriptions"], "max_subscriptions");
+    max_message_size = std::size_t(o["max_message_size"].as_size());
+    if (max_message_size < 64) o["max_message_size"].fail("max_message_size must be at least 64 bytes");
+    messages_per_second = double(positive(o["messages_per_second"], "messages_per_second"));
+    if (o.has("allowed_origins")) allowed_origins = o["allowed_origins"].as_strings();
+    send_queue_limit = std::size_t(o["send_queue_limit"].as_size());
+    if (send_queue_limit < 1024) o["send_queue_limit"].fail("send_queue_limit must be at least 1KiB");
+    heartbeat = o["heartbeat"].as_duration();
+}
+
+}  // namespace tickcast::websocket

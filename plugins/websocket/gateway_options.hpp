@@ -1,0 +1,31 @@
+// The websocket_server sink's options, parsed once from YAML (the table is
+// documented in docs/configuration.md and printed by `tickcastd plugins`).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <tickcast/config.hpp>
+
+namespace tickcast::websocket {
+
+struct GatewayOptions {
+    std::string listen;  // host:port; port 0 picks a free one
+    std::string cache;   // name of a `redis` resource; empty: no snapshots, no REST data
+    std::string prefix;  // cache key prefix (redis_cache's `prefix`)
+    std::size_t max_connections = 10000;
+    std::size_t max_subscriptions = 100;     // per connection
+    std::size_t max_message_size = 16384;    // inbound, bytes
+    double messages_per_second = 50;         // inbound, per connection (burst of as many)
+    std::vector<std::string> allowed_origins;  // empty: any Origin
+    std::size_t send_queue_limit = 4 << 20;  // outbound bytes queued per connection
+    std::chrono::nanoseconds heartbeat = std::chrono::seconds(5);  // 0: no heartbeats
+
+    GatewayOptions() = default;
+    explicit GatewayOptions(const ConfigNode& options);
+    static OptionSpecs specs();
+};
+
+}  // namespace tickcast::websocket

@@ -1,0 +1,215 @@
+#include "messages.hpp"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+namespace tickcast::websocket {
+
+namespace json = boost::json;
+
+namespace {
+
+bool name_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+void append_string(std::string& out, std::string_view s) { out += json::serialize(json::string_view(s.data(), s.size())); }
+
+void append_id(std::string& out, const json::value& id) {
+    if (id.is_null()) return;
+    out += ",\"id\":";
+    out += json::serialize(id);
+}
+
+Message finish(std::string&& s) { return std::make_shared<const std::string>(std::move(s)); }
+
+// The common head of channel messages: {"type":T,"channel":C
+std::string head(std::string_view type, std::string_view channel) {
+    std::string out;
+    out.reserve(96);
+    out += "{\"type\":\"";
+    out += type;
+    out += "\",\"channel\":";
+    append_string(out, channel);
+    return out;
+}
+
+}  // namespace
+
+bool valid_symbol(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), name_char);
+}
+
+bool valid_channel(std::string_view c) {
+    const auto dot = c.find('.');
+    return c.size() <= 128 && dot != std::string_view::npos && dot > 0 && dot + 1 < c.size() &&
+           std::all_of(c.begin(), c.end(), name_char);
+}
+
+std::pair<std::string_view, std::string_view> split_channel(std::string_view channel) {
+    const auto dot = channel.find('.');
+    if (dot == std::string_view::npos) return {channel, {}};
+    return {channel.substr(0, dot), channel.substr(dot + 1)};
+}
+
+int compare_decimal(std::string_view a, std::string_view b) {
+    auto split = [](std::string_view s) {
+        const auto dot = s.find('.');
+        std::string_view whole = s.substr(0, dot), frac = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+        while (whole.size() > 1 && whole.front() == '0') whole.remove_prefix(1);
+        return std::pair{whole, frac};
+    };
+    const auto [aw, af] = split(a);
+    const auto [bw, bf] = split(b);
+    if (aw.size() != bw.size()) return aw.size() < bw.size() ? -1 : 1;
+    if (const int c = aw.compare(bw); c != 0) return c < 0 ? -1 : 1;
+    for (std::size_t i = 0; i < std::max(af.size(), bf.size()); ++i) {
+        const char x = i < af.size() ? af[i] : '0', y = i < bf.size() ? bf[i] : '0';
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+void append_json(std::string& out, std::string_view payload) {
+    // Validating costs one parse per event (not per subscriber); a payload
+    // that is not JSON must not break the client's parser.
+    json::error_code ec;
+    json::stream_parser p;
+    p.write(payload.data(), payload.size(), ec);
+    if (!ec) p.finish(ec);
+    if (!ec && !payload.empty())
+        out += payload;
+    else
+        append_string(out, payload);
+}
+
+bool parse_request(std::string_view text, ClientRequest& r, RequestError& error) {
+    json::error_code ec;
+    json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+    if (ec) {
+        error = {error_code::bad_json, "the message is not valid JSON: " + ec.message()};
+        return false;
+    }
+    if (!v.is_object()) {
+        error = {error_code::bad_request, "expected a JSON object like {\"op\":\"subscribe\",\"channels\":[...],\"id\":1}"};
+        return false;
+    }
+    const json::object& o = v.as_object();
+    if (const json::value* id = o.if_contains("id")) {
+        if (!id->is_number() && !id->is_string()) {
+            error = {error_code::bad_request, "\"id\" must be a number or a string"};
+            return false;
+        }
+        r.id = *id;
+    }
+    const json::value* op = o.if_contains("op");
+    if (!op || !op->is_string()) {
+        error = {error_code::bad_request, "missing \"op\" (subscribe, unsubscribe or ping)"};
+        return false;
+    }
+    r.op = op->as_string().c_str();
+    if (r.op == "ping") return true;
+    if (r.op != "subscribe" && r.op != "unsubscribe") {
+        error = {error_code::unknown_op, "unknown op '" + r.op + "'; expected subscribe, unsubscribe or ping"};
+        return false;
+    }
+    const json::value* channels = o.if_contains("channels");
+    if (!channels || !channels->is_array() || channels->as_array().empty()) {
+        error = {error_code::bad_request, "\"channels\" must be a non-empty list of channel names"};
+        return false;
+    }
+    for (const json::value& c : channels->as_array()) {
+        if (!c.is_string()) {
+            error = {error_code::bad_request, "\"channels\" must hold strings"};
+            return false;
+        }
+        std::string name(c.as_string().c_str(), c.as_string().size());
+        if (!valid_channel(name)) {
+            error = {error_code::bad_channel, "bad channel name '" + name.substr(0, 128) +
+                                                  "': expected KIND.NAME of letters, digits, '.', '_' and '-' (at most 128)"};
+            return false;
+        }
+        if (std::find(r.channels.begin(), r.channels.end(), name) == r.channels.end()) r.channels.push_back(std::move(name));
+    }
+    return true;
+}
+
+Message encode_event(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view payload) {
+    std::string out = head("event", channel);
+    out.reserve(out.size() + payload.size() + 64);
+    out += ",\"seq\":";
+    out += std::to_string(seq);
+    out += ",\"epoch\":";
+    append_string(out, epoch);
+    out += ",\"data\":";
+    append_json(out, payload);
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_heartbeat(std::string_view channel, std::uint64_t seq, std::string_view epoch) {
+    std::string out = head("heartbeat", channel);
+    out += ",\"seq\":" + std::to_string(seq) + ",\"epoch\":";
+    append_string(out, epoch);
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_snapshot(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view data_json) {
+    std::string out = head("snapshot", channel);
+    out += ",\"seq\":" + std::to_string(seq) + ",\"epoch\":";
+    append_string(out, epoch);
+    out += ",\"data\":";
+    out += data_json;
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_resnapshot(std::string_view channel, std::string_view epoch, std::string_view reason) {
+    std::string out = head("resnapshot", channel);
+    out += ",\"epoch\":";
+    append_string(out, epoch);
+    out += ",\"reason\":";
+    append_string(out, reason);
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_ack(const json::value& id, std::string_view op, const std::vector<std::string>& channels) {
+    std::string out = "{\"type\":\"ack\"";
+    append_id(out, id);
+    out += ",\"op\":";
+    append_string(out, op);
+    out += ",\"channels\":[";
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+        if (i) out += ',';
+        append_string(out, channels[i]);
+    }
+    out += "]}";
+    return finish(std::move(out));
+}
+
+Message encode_pong(const json::value& id) {
+    std::string out = "{\"type\":\"pong\"";
+    append_id(out, id);
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_error(const json::value& id, std::string_view code, std::string_view message, std::string_view channel) {
+    std::string out = "{\"type\":\"error\"";
+    append_id(out, id);
+    out += ",\"code\":";
+    append_string(out, code);
+    out += ",\"message\":";
+    append_string(out, message);
+    if (!channel.empty()) {
+        out += ",\"channel\":";
+        append_string(out, channel);
+    }
+    out += '}';
+    return finish(std::move(out));
+}
+
+}  // namespace tickcast::websocket

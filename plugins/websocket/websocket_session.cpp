@@ -1,0 +1,172 @@
+#include "websocket_session.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "gateway.hpp"
+
+namespace tickcast::websocket {
+
+namespace beast = boost::beast;
+namespace ws = beast::websocket;
+
+namespace {
+ws::close_reason reason_for(std::uint16_t code, std::string_view text) {
+    ws::close_reason r;
+    r.code = code;
+    r.reason = std::string(text.substr(0, 120));  // a close frame's payload is at most 125 bytes
+    return r;
+}
+}  // namespace
+
+WebSocketSession::WebSocketSession(beast::tcp_stream stream, std::shared_ptr<Gateway> gateway)
+    : ws_(std::move(stream)), gateway_(std::move(gateway)), close_timer_(ws_.get_executor()) {
+    const GatewayOptions& o = gateway_->options();
+    ws_.read_message_max(o.max_message_size);
+    ws_.auto_fragment(false);
+    // Beast's own keep-alive: a ping after 30 s of silence, closed after 60 s without an answer.
+    ws::stream_base::timeout t = ws::stream_base::timeout::suggested(beast::role_type::server);
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = std::chrono::seconds(60);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(ws::stream_base::decorator([](ws::response_type& res) { res.set(beast::http::field::server, "tickcastd"); }));
+    tokens_ = o.messages_per_second;
+    refilled_ = std::chrono::steady_clock::now();
+}
+
+void WebSocketSession::run(beast::http::request<beast::http::string_body> request, bool admitted) {
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+    ws_.async_accept(request, [self = shared_from_this(), admitted](beast::error_code ec) { self->on_accept(ec, admitted); });
+}
+
+void WebSocketSession::on_accept(beast::error_code ec, bool admitted) {
+    if (ec) {
+        if (admitted) gateway_->release();
+        finished_ = true;
+        return;
+    }
+    if (!admitted) {
+        finished_ = true;  // holds no slot and is in no map
+        closing_ = true;
+        ws_.async_close(reason_for(close_code::try_again_later, "too many connections; try again later"),
+                        [self = shared_from_this()](beast::error_code) {});
+        return;
+    }
+    opened_ = true;
+    gateway_->opened(shared_from_this());
+    read();
+}
+
+void WebSocketSession::read() {
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void WebSocketSession::on_read(beast::error_code ec) {
+    // Errors include the client's close, a message over max_message_size
+    // (Beast has then sent close 1009), timeouts and our own close.
+    if (ec) return finish();
+    if (closing_) {
+        in_.consume(in_.size());
+        return read();
+    }
+    if (!within_rate()) return;
+    if (!ws_.got_text()) {
+        gateway_->counters().client_errors->Increment();
+        send(encode_error(nullptr, error_code::binary_not_supported, "binary messages are not supported; send JSON text"));
+    } else {
+        const std::string text = beast::buffers_to_string(in_.data());
+        handle(text);
+    }
+    in_.consume(in_.size());
+    read();
+}
+
+bool WebSocketSession::within_rate() {
+    const double rate = gateway_->options().messages_per_second;
+    const auto now = std::chrono::steady_clock::now();
+    tokens_ = std::min(rate, tokens_ + rate * std::chrono::duration<double>(now - refilled_).count());
+    refilled_ = now;
+    if (tokens_ >= 1) {
+        tokens_ -= 1;
+        return true;
+    }
+    gateway_->counters().rate_limited->Increment();
+    close(close_code::rate_limited, "more than " + std::to_string(std::int64_t(rate)) + " messages per second");
+    in_.consume(in_.size());
+    read();  // until the close handshake ends
+    return false;
+}
+
+void WebSocketSession::handle(std::string_view text) {
+    ClientRequest request;
+    RequestError error;
+    if (!parse_request(text, request, error)) {
+        gateway_->counters().client_errors->Increment();
+        send(encode_error(request.id, error.code, error.message));
+        return;
+    }
+    if (request.op == "ping")
+        send(encode_pong(request.id));
+    else if (request.op == "subscribe")
+        gateway_->subscribe(*this, request);
+    else
+        gateway_->unsubscribe(*this, request);
+}
+
+void WebSocketSession::send(Message message) {
+    if (closing_ || finished_) return;
+    if (queued_bytes_ + message->size() > gateway_->options().send_queue_limit) {
+        gateway_->counters().slow_consumers->Increment();
+        close(close_code::slow_consumer, "slow consumer: more than " + std::to_string(gateway_->options().send_queue_limit) +
+                                             " bytes queued");
+        return;
+    }
+    queued_bytes_ += message->size();
+    queue_.push_back(std::move(message));
+    if (!writing_) write_next();
+}
+
+void WebSocketSession::write_next() {
+    if (queue_.empty() || closing_) {
+        writing_ = false;
+        return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(boost::asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->queued_bytes_ -= self->queue_.front()->size();
+        self->queue_.pop_front();
+        if (ec) {
+            self->writing_ = false;
+            return;  // the read side sees the failure and finishes
+        }
+        self->write_next();
+    });
+}
+
+void WebSocketSession::close(std::uint16_t code, std::string reason) {
+    if (closing_ || finished_) return;
+    closing_ = true;
+    // Keep only the message being written; Beast sends the close frame after it.
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+        queued_bytes_ -= queue_.back()->size();
+        queue_.pop_back();
+    }
+    ws_.async_close(reason_for(code, reason), [self = shared_from_this()](beast::error_code) { self->finish(); });
+    close_timer_.expires_after(close_timeout);
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) beast::get_lowest_layer(self->ws_).close();  // the peer never took the close frame
+    });
+}
+
+void WebSocketSession::finish() {
+    if (finished_) return;
+    finished_ = true;
+    close_timer_.cancel();
+    if (opened_) gateway_->closed(*this);
+    beast::get_lowest_layer(ws_).close();
+}
+
+}  // namespace tickcast::websocket

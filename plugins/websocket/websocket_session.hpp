@@ -1,0 +1,75 @@
+// WebSocketSession: one client connection after the HTTP upgrade. Reads and
+// answers client requests, and writes what the gateway queues for it.
+//
+// Send queue: messages are shared buffers (one per event, whatever the
+// number of subscribers), written one frame each, in order. The queue is
+// bounded by send_queue_limit bytes: a client that does not read is closed
+// with 4008 and never slows the gateway or other clients. If even the close
+// frame cannot be written (the client's TCP window is shut) the socket is
+// closed after close_timeout.
+//
+// Thread-safety: none; every call runs on the gateway's strand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "messages.hpp"
+
+namespace tickcast::websocket {
+
+class Gateway;
+
+class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
+public:
+    static constexpr std::chrono::seconds close_timeout{2};
+
+    WebSocketSession(boost::beast::tcp_stream stream, std::shared_ptr<Gateway> gateway);
+
+    // Completes the handshake for `request`. Not `admitted` (max_connections
+    // reached): close with 1013 right after it.
+    void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted);
+
+    // Queues a message (dropped once the session is closing).
+    void send(Message message);
+    // Sends a close frame and stops sending; never calls back into the gateway synchronously.
+    void close(std::uint16_t code, std::string reason);
+
+    std::unordered_set<std::string>& subscriptions() { return subscriptions_; }
+
+private:
+    void on_accept(boost::beast::error_code ec, bool admitted);
+    void read();
+    void on_read(boost::beast::error_code ec);
+    void handle(std::string_view text);
+    bool within_rate();
+    void write_next();
+    void finish();
+
+    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    std::shared_ptr<Gateway> gateway_;
+    boost::beast::flat_buffer in_;
+    std::deque<Message> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool opened_ = false;
+    bool finished_ = false;
+    double tokens_ = 0;
+    std::chrono::steady_clock::time_point refilled_;
+    boost::asio::steady_timer close_timer_;
+    std::unordered_set<std::string> subscriptions_;
+};
+
+}  // namespace tickcast::websocket

@@ -1,0 +1,40 @@
+// websocket_server: the WebSocket gateway as a sink. Listens on `listen`
+// (WebSocket and REST on one port), keeps each connection's subscriptions,
+// and fans every event it is given out to the subscribers of its channel.
+// Delivery to clients is best effort: write() completes at once, and a slow
+// client is cut off rather than slowing the pipeline (docs/protocol.md).
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <tickcast/tickcast.hpp>
+
+#include "gateway.hpp"
+#include "gateway_options.hpp"
+#include "redis_client.hpp"
+
+namespace tickcast::websocket {
+
+class WebSocketSink final : public Sink {
+public:
+    explicit WebSocketSink(const ConfigNode& options);
+    static OptionSpecs options() { return GatewayOptions::specs(); }
+
+    void start(SinkContext& context) override;
+    void write(BatchRef batch, Completion done) override;
+    void stop() override;
+
+    // The bound address (after start), e.g. for tests that listen on port 0.
+    boost::asio::ip::tcp::endpoint endpoint() const;
+
+private:
+    void accept();
+
+    GatewayOptions options_;
+    std::shared_ptr<redis::RedisClient> redis_;
+    std::shared_ptr<Gateway> gateway_;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+};
+
+}  // namespace tickcast::websocket

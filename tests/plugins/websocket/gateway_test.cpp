@@ -1,0 +1,249 @@
+// websocket_server against real sockets and a real redis-server: the client
+// protocol (subscribe, snapshot then deltas, unsubscribe, ping, heartbeats,
+// epochs and re-snapshots), every limit, malformed messages, slow clients.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "gateway_fixture.hpp"
+
+using namespace tickcast::test;
+namespace json = boost::json;
+
+namespace {
+
+std::string depth_payload(const std::string& bids, const std::string& asks) {
+    return R"({"type":"depth","bids":)" + bids + R"(,"asks":)" + asks + "}";
+}
+
+// Everything up to the pong for `id`; the pong proves the gateway handled what was sent before it.
+std::vector<json::object> until_pong(WsClient& c, int id) {
+    c.send(R"({"op":"ping","id":)" + std::to_string(id) + "}");
+    std::vector<json::object> out;
+    while (auto m = c.read_json()) {
+        if (str(*m, "type") == "pong" && m->at("id").as_int64() == id) return out;
+        out.push_back(*m);
+    }
+    ADD_FAILURE() << "no pong " << id;
+    return out;
+}
+
+}  // namespace
+
+TEST(WebSocketGateway, subscribe_gives_an_ack_the_depth_snapshot_then_deltas_and_unsubscribe_stops_them) {
+    GatewayUnderTest g;
+    g.cache({"HSET", "depth:X", "seq", "5", "b:99.5", "3", "b:100.25", "1", "a:101", "2", "a:100.5", "4"});
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["depth.X"],"id":1})");
+    auto ack = c.read_json();
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(json::serialize(*ack), R"({"type":"ack","id":1,"op":"subscribe","channels":["depth.X"]})");
+    auto snap = c.read_json();
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(str(*snap, "type"), "snapshot");
+    EXPECT_EQ(seq_of(*snap), 5u);
+    EXPECT_EQ(json::serialize(snap->at("data")),
+              R"({"bids":[["100.25","1"],["99.5","3"]],"asks":[["100.5","4"],["101","2"]]})");
+    const std::string epoch = str(*snap, "epoch");
+
+    // A delta the snapshot already holds is not sent; the ones after it are.
+    g.publish("depth.X", 5, depth_payload("[]", "[]"));
+    g.publish("depth.X", 6, depth_payload(R"([["99.5","0"]])", "[]"));
+    g.publish("depth.X", 7, depth_payload("[]", R"([["102","1"]])"));
+    auto e6 = c.read_json(), e7 = c.read_json();
+    ASSERT_TRUE(e6 && e7);
+    EXPECT_EQ(json::serialize(*e6), R"({"type":"event","channel":"depth.X","seq":6,"epoch":")" + epoch +
+                                        R"(","data":{"type":"depth","bids":[["99.5","0"]],"asks":[]}})");
+    EXPECT_EQ(seq_of(*e7), 7u);
+
+    c.send(R"({"op":"unsubscribe","channels":["depth.X"],"id":"u"})");
+    auto unack = c.read_json();
+    ASSERT_TRUE(unack);
+    EXPECT_EQ(json::serialize(*unack), R"({"type":"ack","id":"u","op":"unsubscribe","channels":["depth.X"]})");
+    g.publish("depth.X", 8, depth_payload("[]", "[]"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(until_pong(c, 2).empty()) << "nothing after the unsubscribe";
+}
+
+TEST(WebSocketGateway, trades_snapshot_holds_the_cached_trades_oldest_first_and_deltas_continue_it) {
+    GatewayUnderTest g;
+    for (int i = 1; i <= 3; ++i) g.cache({"LPUSH", "trades:X", R"({"seq":)" + std::to_string(i) + "}"});
+    g.cache({"HSET", "ticker:X", "trade_seq", "3"});
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["trades.X"]})");
+    ASSERT_TRUE(c.read_type("ack"));
+    auto snap = c.read_json();
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(seq_of(*snap), 3u);
+    EXPECT_EQ(json::serialize(snap->at("data")), R"([{"seq":1},{"seq":2},{"seq":3}])");
+    for (int i = 1; i <= 5; ++i) g.publish("trades.X", i, R"({"seq":)" + std::to_string(i) + "}");
+    for (std::uint64_t want : {4u, 5u}) {
+        auto e = c.read_json();
+        ASSERT_TRUE(e);
+        EXPECT_EQ(seq_of(*e), want);
+    }
+}
+
+TEST(WebSocketGateway, a_gap_starts_a_new_epoch_and_subscribers_get_a_resnapshot_then_continue) {
+    GatewayUnderTest g;
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["depth.X"],"id":1})");
+    ASSERT_TRUE(c.read_type("ack"));
+    auto first = c.read_type("snapshot");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(seq_of(*first), 0u) << "an empty cache gives an empty snapshot";
+    g.publish("depth.X", 1, depth_payload("[]", "[]"));
+    g.publish("depth.X", 2, depth_payload("[]", "[]"));
+    auto e1 = c.read_json();
+    ASSERT_TRUE(e1);
+    EXPECT_EQ(seq_of(*e1), 1u);
+    ASSERT_TRUE(c.read_json());
+    // Seq 3 is lost upstream: the stream reader flags 4 as after a gap. The
+    // cache (fed elsewhere) has the whole history.
+    g.cache({"HSET", "depth:X", "seq", "4", "b:1", "1"});
+    g.publish("depth.X", 4, depth_payload(R"([["1","1"]])", "[]"));
+    g.publish("depth.X", 5, depth_payload(R"([["2","1"]])", "[]"));
+    auto notice = c.read_json();
+    ASSERT_TRUE(notice);
+    EXPECT_EQ(str(*notice, "type"), "resnapshot");
+    EXPECT_EQ(str(*notice, "reason"), "gap");
+    EXPECT_NE(str(*notice, "epoch"), str(*e1, "epoch"));
+    auto snap = c.read_json();
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(str(*snap, "type"), "snapshot");
+    EXPECT_EQ(seq_of(*snap), 4u);
+    EXPECT_EQ(str(*snap, "epoch"), str(*notice, "epoch"));
+    auto e5 = c.read_json();
+    ASSERT_TRUE(e5);
+    EXPECT_EQ(seq_of(*e5), 5u);
+    EXPECT_EQ(str(*e5, "epoch"), str(*notice, "epoch"));
+    EXPECT_EQ(g.metric("tickcast_websocket_epochs_total"), 1);
+}
+
+TEST(WebSocketGateway, a_quiet_channel_gets_heartbeats_with_its_last_seq_and_ping_gets_pong) {
+    GatewayUnderTest g(", heartbeat: 100ms");
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["ticker.X"],"id":7})");
+    ASSERT_TRUE(c.read_type("ack"));
+    g.publish("ticker.X", 1, R"({"last":"1"})");
+    auto e = c.read_type("event");
+    ASSERT_TRUE(e);
+    auto beat = c.read_type("heartbeat", std::chrono::seconds(2));
+    ASSERT_TRUE(beat);
+    EXPECT_EQ(str(*beat, "channel"), "ticker.X");
+    EXPECT_EQ(seq_of(*beat), 1u);
+    EXPECT_EQ(str(*beat, "epoch"), str(*e, "epoch"));
+    c.send(R"({"op":"ping","id":9})");
+    auto pong = c.read_type("pong");
+    ASSERT_TRUE(pong);
+    EXPECT_EQ(json::serialize(*pong), R"({"type":"pong","id":9})");
+}
+
+TEST(WebSocketGateway, malformed_messages_get_errors_and_a_huge_one_closes_only_that_connection) {
+    GatewayUnderTest g(", max_message_size: 1KiB");
+    WsClient c(g.address());
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"{not json", "bad_json"},
+        {"[1,2]", "bad_request"},
+        {R"({"op":"dance","id":3})", "unknown_op"},
+        {R"({"op":"subscribe","id":4})", "bad_request"},
+        {R"({"op":"subscribe","channels":[]})", "bad_request"},
+        {R"({"op":"subscribe","channels":[5]})", "bad_request"},
+        {R"({"op":"subscribe","channels":["tc:depth:X"]})", "bad_channel"},
+        {R"({"op":"subscribe","channels":["nodot"]})", "bad_channel"},
+        {R"({"op":"subscribe","channels":["orders.alice"],"id":8})", "forbidden"},
+        {R"({"op":"ping","id":{"a":1}})", "bad_request"},
+    };
+    for (const auto& [text, code] : cases) {
+        c.send(text);
+        auto m = c.read_json();
+        ASSERT_TRUE(m) << text;
+        EXPECT_EQ(str(*m, "type"), "error") << text;
+        EXPECT_EQ(str(*m, "code"), code) << text;
+        EXPECT_FALSE(str(*m, "message").empty());
+    }
+    c.send_binary(std::string("\x00\xff\x10junk", 7));
+    auto bin = c.read_json();
+    ASSERT_TRUE(bin);
+    EXPECT_EQ(str(*bin, "code"), "binary_not_supported");
+    c.send(R"({"op":"dance","id":3})");
+    EXPECT_EQ(c.read_json()->at("id").as_int64(), 3) << "errors echo the id";
+
+    try {
+        c.send(std::string(4096, ' ') + "{}");
+    } catch (const boost::system::system_error&) {
+        // The gateway may close before the whole frame is written.
+    }
+    EXPECT_TRUE(c.wait_closed());
+    // Beast sends close 1009 without reading the rest of the frame, so the
+    // unread bytes may make the kernel reset the connection before the
+    // client reads that close frame: the code is checked when it arrived.
+    if (c.close_code() != 0) {
+        EXPECT_EQ(c.close_code(), 1009);
+    }
+
+    WsClient other(g.address());  // the gateway is fine
+    other.send(R"({"op":"ping","id":1})");
+    EXPECT_TRUE(other.read_type("pong"));
+    EXPECT_EQ(g.metric("tickcast_websocket_client_errors_total"), 12);
+}
+
+TEST(WebSocketGateway, each_limit_gives_its_documented_error_or_close_code) {
+    GatewayUnderTest g(", max_connections: 2, max_subscriptions: 2, messages_per_second: 10, allowed_origins: [\"https://ok.example\"]");
+    WsClient a(g.address(), "https://ok.example");
+    {
+        a.send(R"({"op":"subscribe","channels":["ticker.A","ticker.B","ticker.C"],"id":1})");
+        auto m = a.read_json();
+        ASSERT_TRUE(m);
+        EXPECT_EQ(str(*m, "code"), "too_many_subscriptions");
+        a.send(R"({"op":"subscribe","channels":["ticker.A","ticker.B"],"id":2})");
+        EXPECT_EQ(str(*a.read_json(), "type"), "ack");
+        a.send(R"({"op":"subscribe","channels":["ticker.C"],"id":3})");
+        EXPECT_EQ(str(*a.read_json(), "code"), "too_many_subscriptions");
+    }
+    // Origin: another site's page is refused at the upgrade; a client without Origin is not a browser and may connect.
+    EXPECT_THROW(WsClient(g.address(), "https://evil.example"), boost::system::system_error);
+    WsClient b(g.address());
+    {
+        WsClient third(g.address());
+        EXPECT_TRUE(third.wait_closed());
+        EXPECT_EQ(third.close_code(), 1013);
+    }
+    // Rate: a burst beyond messages_per_second closes with 4029.
+    for (int i = 0; i < 40; ++i) b.send(R"({"op":"ping"})");
+    EXPECT_TRUE(b.wait_closed());
+    EXPECT_EQ(b.close_code(), 4029);
+    EXPECT_EQ(g.metric("tickcast_websocket_rate_limit_closes_total"), 1);
+    EXPECT_EQ(g.daemon().metric(R"(tickcast_websocket_rejected_connections_total{pipeline="gateway",plugin="websocket_server",reason="origin"})"), 1);
+    EXPECT_EQ(g.daemon().metric(R"(tickcast_websocket_rejected_connections_total{pipeline="gateway",plugin="websocket_server",reason="max_connections"})"), 1);
+}
+
+TEST(WebSocketGateway, a_client_that_stops_reading_is_cut_off_while_another_receives_everything) {
+    GatewayUnderTest g(", send_queue_limit: 256KiB");
+    WsClient slow(g.address(), "", 4096);
+    WsClient fast(g.address());
+    for (WsClient* c : {&slow, &fast}) {
+        c->send(R"({"op":"subscribe","channels":["ticker.X"],"id":1})");
+        ASSERT_TRUE(c->read_type("ack"));
+    }
+    const int count = 600;
+    std::vector<std::uint64_t> got;
+    std::thread reader([&] {
+        while (got.size() < std::size_t(count)) {
+            auto m = fast.read_json(std::chrono::seconds(20));
+            if (!m) break;
+            if (str(*m, "type") == "event") got.push_back(seq_of(*m));
+        }
+    });
+    const std::string big = "{\"pad\":\"" + std::string(16000, 'x') + "\"}";
+    // At a pace a reading client follows (a burst bigger than the limit would cut off anyone).
+    for (int i = 1; i <= count; ++i) {
+        g.publish("ticker.X", i, big);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    reader.join();
+    ASSERT_EQ(got.size(), std::size_t(count));
+    for (int i = 0; i < count; ++i) ASSERT_EQ(got[i], std::uint64_t(i + 1));
+    EXPECT_TRUE(eventually([&] { return g.metric("tickcast_websocket_slow_consumer_closes_total") == 1; }));
+    EXPECT_TRUE(slow.wait_closed(std::chrono::seconds(20))) << "the slow client must be cut off";
+}

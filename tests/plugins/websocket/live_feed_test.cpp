@@ -1,0 +1,145 @@
+// Snapshot then deltas while events flow fast: one pipeline feeds both the
+// Redis cache and the gateway (mock_source -> redis_cache + websocket_server),
+// so the cache always lags the gateway a little. Clients subscribing at
+// different moments must each get a snapshot and then every later seq
+// exactly once, and their book must match the one the events build.
+// The same feed serves a client we did not write (python3-websockets).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "gateway_fixture.hpp"
+
+using namespace tickcast::test;
+namespace json = boost::json;
+
+namespace {
+
+// One cycle of the feed: four depth deltas and a trade. mock_source repeats
+// it, numbering each channel from 1.
+const std::vector<std::string> depth_cycle = {
+    R"({"bids":[["100.00","1"]],"asks":[["101.00","2"]]})",
+    R"({"bids":[["100.00","0"],["99.50","3"]],"asks":[]})",
+    R"({"bids":[],"asks":[["101.00","0"],["101.50","4"]]})",
+    R"({"bids":[["100.00","5"]],"asks":[["101.00","6"],["101.50","0"]]})",
+};
+
+using Book = std::map<std::string, std::string>;  // "b:price" / "a:price" -> qty
+
+void apply_delta(Book& book, const json::object& delta) {
+    for (const char* side : {"bids", "asks"})
+        for (const auto& level : delta.at(side).as_array()) {
+            const std::string key = std::string(side[0] == 'b' ? "b:" : "a:") + level.as_array()[0].as_string().c_str();
+            const std::string qty = level.as_array()[1].as_string().c_str();
+            if (qty == "0") book.erase(key); else book[key] = qty;
+        }
+}
+
+// The book after depth events 1..seq.
+Book expected_book(std::uint64_t seq) {
+    Book b;
+    for (std::uint64_t i = 0; i < seq; ++i) apply_delta(b, json::parse(depth_cycle[i % depth_cycle.size()]).as_object());
+    return b;
+}
+
+std::string feed_config(const std::string& prefix) {
+    std::string events;
+    for (const std::string& d : depth_cycle) {
+        events += "        - {channel: depth.F, key: F, payload: '" + d + "'}\n";
+        if (&d == &depth_cycle[1]) events += "        - {channel: trades.F, key: F, payload: '{\"price\":\"100.00\",\"qty\":\"1\"}'}\n";
+    }
+    return "resources:\n  cache: {plugin: redis, url: \"" + shared_redis().url() + "\"}\n"
+           "pipelines:\n  feed:\n"
+           "    source:\n      plugin: mock_source\n      repeat: 0\n      rate: 4000\n      batch: 16\n      events:\n" + events +
+           "    sinks:\n"
+           "      - {plugin: redis_cache, redis: cache, prefix: \"" + prefix + "\"}\n"
+           "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", cache: cache, prefix: \"" + prefix + "\"}\n";
+}
+
+struct Feed {
+    TempDir dir;
+    std::unique_ptr<DaemonProcess> daemon;
+    std::string address;
+    explicit Feed(const std::string& prefix) {
+        daemon = std::make_unique<DaemonProcess>(dir.write("feed.yaml", feed_config(prefix)));
+        std::smatch m;
+        eventually([&] {
+            const std::string err = daemon->process().err();
+            if (std::regex_search(err, m, std::regex(R"(websocket gateway on ws://([0-9.]+:\d+)/)"))) address = m[1];
+            return !address.empty();
+        });
+    }
+    ~Feed() {
+        daemon->process().signal(SIGTERM);
+        daemon->process().wait(std::chrono::seconds(10));
+    }
+};
+
+// Subscribes to depth.F and trades.F, then checks snapshot + `deltas` events per channel.
+void check_client(const std::string& address, int deltas) {
+    WsClient c(address);
+    c.send(R"({"op":"subscribe","channels":["depth.F","trades.F"],"id":1})");
+    std::map<std::string, std::uint64_t> last;  // channel -> last seq seen
+    std::map<std::string, int> events;
+    Book book;
+    std::string depth_epoch;
+    while (events["depth.F"] < deltas || events["trades.F"] < deltas / 4) {
+        auto m = c.read_json();
+        ASSERT_TRUE(m) << "stalled after " << events["depth.F"] << " depth events";
+        const std::string type = str(*m, "type");
+        if (type == "ack" || type == "heartbeat") continue;
+        ASSERT_NE(type, "resnapshot") << json::serialize(*m);
+        const std::string channel = str(*m, "channel");
+        if (type == "snapshot") {
+            ASSERT_EQ(last.count(channel), 0u) << "one snapshot per channel";
+            last[channel] = seq_of(*m);
+            if (channel == "depth.F") {
+                depth_epoch = str(*m, "epoch");
+                for (const char* side : {"bids", "asks"})
+                    for (const auto& level : m->at("data").at(side).as_array())
+                        book[std::string(side[0] == 'b' ? "b:" : "a:") + level.as_array()[0].as_string().c_str()] =
+                            level.as_array()[1].as_string().c_str();
+                ASSERT_EQ(book, expected_book(seq_of(*m))) << "snapshot at seq " << seq_of(*m);
+            }
+            continue;
+        }
+        ASSERT_EQ(type, "event");
+        ASSERT_EQ(last.count(channel), 1u) << "a delta before the snapshot on " << channel;
+        ASSERT_EQ(seq_of(*m), last[channel] + 1) << "gap or overlap on " << channel;
+        last[channel] = seq_of(*m);
+        ++events[channel];
+        if (channel == "depth.F") {
+            ASSERT_EQ(str(*m, "epoch"), depth_epoch);
+            apply_delta(book, m->at("data").as_object());
+            ASSERT_EQ(book, expected_book(seq_of(*m))) << "book after seq " << seq_of(*m);
+        }
+    }
+}
+
+}  // namespace
+
+TEST(WebSocketLiveFeed, clients_subscribing_mid_stream_get_a_snapshot_then_every_later_seq_exactly_once) {
+    Feed feed("live" + std::to_string(::getpid()) + ":");
+    ASSERT_FALSE(feed.address.empty()) << feed.daemon->process().err();
+    std::vector<std::thread> clients;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 4; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        clients.emplace_back([&] {
+            check_client(feed.address, 1500);
+            if (::testing::Test::HasFailure()) ++failures;
+        });
+    }
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(WebSocketLiveFeed, a_python_websockets_client_gets_snapshot_deltas_pong_and_errors) {
+    Feed feed("py" + std::to_string(::getpid()) + ":");
+    ASSERT_FALSE(feed.address.empty()) << feed.daemon->process().err();
+    Process py({"/usr/bin/python3", TICKCAST_SOURCE_DIR "/tests/plugins/websocket/python_client.py", "ws://" + feed.address + "/"});
+    EXPECT_EQ(py.wait(std::chrono::seconds(30)), 0) << py.out() << py.err();
+    EXPECT_NE(py.out().find("OK"), std::string::npos) << py.out() << py.err();
+}

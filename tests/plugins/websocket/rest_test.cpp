@@ -1,0 +1,64 @@
+// The gateway's REST API on the WebSocket port: answers from the Redis cache,
+// and JSON errors for bad parameters, unknown symbols and a missing cache.
+#include <gtest/gtest.h>
+
+#include "gateway_fixture.hpp"
+
+using namespace tickcast::test;
+namespace json = boost::json;
+
+namespace {
+struct HttpAnswer {
+    int status = 0;
+    json::object body;
+};
+HttpAnswer get(const std::string& address, const std::string& target) {
+    const std::string raw = http_get(address, target);
+    HttpAnswer a;
+    a.status = std::stoi(raw.substr(raw.find(' ') + 1, 3));
+    a.body = json::parse(raw.substr(raw.find("\r\n\r\n") + 4)).as_object();
+    return a;
+}
+}  // namespace
+
+TEST(WebSocketRest, serves_recent_trades_and_depth_from_the_cache) {
+    GatewayUnderTest g;
+    for (int i = 1; i <= 5; ++i) g.cache({"LPUSH", "trades:X", R"({"seq":)" + std::to_string(i) + "}"});
+    g.cache({"HSET", "ticker:X", "trade_seq", "5"});
+    g.cache({"HSET", "depth:X", "seq", "9", "b:9.5", "1", "b:10", "2", "b:8", "3", "a:10.5", "4", "a:11", "5"});
+
+    auto trades = get(g.address(), "/api/v1/trades?symbol=X&limit=2");
+    EXPECT_EQ(trades.status, 200);
+    EXPECT_EQ(json::serialize(trades.body), R"({"symbol":"X","seq":5,"trades":[{"seq":4},{"seq":5}]})");
+    EXPECT_EQ(get(g.address(), "/api/v1/trades?symbol=X").body.at("trades").as_array().size(), 5u);
+
+    auto depth = get(g.address(), "/api/v1/depth?symbol=X&levels=2");
+    EXPECT_EQ(depth.status, 200);
+    EXPECT_EQ(json::serialize(depth.body), R"({"symbol":"X","seq":9,"bids":[["10","2"],["9.5","1"]],"asks":[["10.5","4"],["11","5"]]})");
+}
+
+TEST(WebSocketRest, bad_parameters_unknown_symbols_and_a_missing_cache_get_json_errors) {
+    GatewayUnderTest g;
+    const std::vector<std::pair<std::string, int>> cases = {
+        {"/api/v1/trades", 400},
+        {"/api/v1/trades?symbol=", 400},
+        {"/api/v1/trades?symbol=X:Y", 400},            // would name another key
+        {"/api/v1/depth?symbol=%2A", 400},             // '*'
+        {"/api/v1/trades?symbol=X&limit=0", 400},
+        {"/api/v1/trades?symbol=X&limit=abc", 400},
+        {"/api/v1/trades?symbol=X&limit=100000", 400},
+        {"/api/v1/depth?symbol=X&levels=-1", 400},
+        {"/api/v1/depth?symbol=X&limit=5", 400},       // depth takes levels
+        {"/api/v1/depth?symbol=NOPE", 404},
+        {"/api/v1/trades?symbol=NOPE", 404},
+        {"/api/v1/orders", 404},
+    };
+    for (const auto& [target, status] : cases) {
+        auto a = get(g.address(), target);
+        EXPECT_EQ(a.status, status) << target;
+        EXPECT_TRUE(a.body.contains("error")) << target;
+    }
+    auto no_cache = get(g.no_cache_address(), "/api/v1/depth?symbol=X");
+    EXPECT_EQ(no_cache.status, 503);
+    EXPECT_TRUE(no_cache.body.contains("error"));
+}
