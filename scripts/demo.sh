@@ -18,6 +18,8 @@ redis_dir=$(mktemp -d "${TMPDIR:-/tmp}/tickcast-demo-redis.XXXXXX")
 TICKCAST_REDIS_URL="redis://$(scripts/redis.sh start --dir "$redis_dir")"
 export TICKCAST_REDIS_URL
 admin="127.0.0.1:$(free_port)"
+TICKCAST_WS_LISTEN="127.0.0.1:$(free_port)"
+export TICKCAST_WS_LISTEN
 build/bin/tickcastd run "$config" --admin "$admin" &
 daemon=$!
 # Ctrl-C reaches the daemon too (same process group); wait for its drain.
@@ -30,6 +32,7 @@ cat >&2 <<MSG
   tickcast is running $config
     health:  http://$admin/health
     metrics: http://$admin/metrics
+    websocket: ws://$TICKCAST_WS_LISTEN/   (REST: http://$TICKCAST_WS_LISTEN/api/v1/depth?symbol=BTC-USDT)
     redis:   $TICKCAST_REDIS_URL   (try: redis-cli -u $TICKCAST_REDIS_URL hgetall tc:ticker:BTC-USDT)
   Trades print below as JSON lines; Ctrl-C stops everything.
 
