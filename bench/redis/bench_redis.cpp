@@ -1,0 +1,894 @@
+// bench_redis: one Redis hop, publish -> receive, through tickcast next to raw
+// hiredis doing the same thing in the same run, for Pub/Sub and for Streams.
+// Prints its figures and conditions (docs/benchmarks.md).
+//
+// Setup (all on this machine, sharing its cores):
+//   - a private redis-server started through scripts/redis.sh;
+//   - raw:      this process, two threads, two synchronous hiredis
+//               connections. The publisher paces exactly like mock_source
+//               (wakes at most once per ms and sends everything due as one
+//               pipelined write: redisAppendCommandArgv, then the replies);
+//               each message is stamped (CLOCK_REALTIME) as it is built
+//               and carries the same bytes tickcast sends: the
+//               Pub/Sub message "T1 <seq> <ts> 0 - -\n<payload>" or the
+//               XADD with seq, ts, key, hops and payload fields and ID
+//               <seq>-0. The subscriber (SUBSCRIBE, or XREAD COUNT 512
+//               BLOCK from the last ID) stamps each message after parsing.
+//   - tickcast: two daemons (`tickcastd run`), started in this order:
+//               gateway: redis_pubsub | redis_stream source -> capture_sink,
+//               fanout:  mock_source (repeat N, rate R) -> redis_pubsub |
+//               redis_stream sink. Latency per event = hops.redis_in -
+//               origin_ns (mock_source stamps origin_ns as it makes each
+//               event; the source stamps redis_in on receipt).
+// CPU per event: raw = CPU of its two threads; tickcast = both daemons'
+// CPU from the first event received to their exit (start-up left out);
+// redis = redis-server's CPU over the same span.
+// The first 0.25 s of events of every latency run are left out (warm-up) on
+// both sides. Every point is repeated (--repeat) and the median reported;
+// raw and tickcast runs alternate so load from elsewhere hits both.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include "support/daemon_process.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using tickcast::test::DaemonProcess;
+using tickcast::test::RedisServer;
+using tickcast::test::TempDir;
+
+std::atomic<bool> g_interrupted{false};
+void on_signal(int) { g_interrupted = true; }
+void check_interrupted() {
+    if (g_interrupted) throw std::runtime_error("interrupted");
+}
+
+std::int64_t realtime_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double cpu_seconds(int who) {
+    rusage ru{};
+    getrusage(who, &ru);
+    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double schedstat_cpu(pid_t pid);
+
+double thread_cpu() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+// Children of this process (the tickcastd daemons) and their CPU so far.
+double children_cpu() {
+    double sum = 0;
+    const pid_t self = getpid();
+    if (DIR* d = opendir("/proc")) {
+        while (dirent* e = readdir(d)) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+            std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
+            std::string s((std::istreambuf_iterator<char>(in)), {});
+            const auto close = s.rfind(')');
+            if (close == std::string::npos) continue;
+            char state = 0;
+            int ppid = 0;
+            if (std::sscanf(s.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == self) sum += schedstat_cpu(std::stoi(e->d_name));
+        }
+        closedir(d);
+    }
+    return sum;
+}
+
+std::string loadavg() {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+// CPU time of every thread of `pid` so far, in seconds, from the scheduler's
+// own accounting (/proc/PID/task/TID/schedstat, nanoseconds).
+double schedstat_cpu(pid_t pid) {
+    double sum = 0;
+    const std::string base = "/proc/" + std::to_string(pid) + "/task";
+    if (DIR* d = opendir(base.c_str())) {
+        while (dirent* e = readdir(d)) {
+            if (e->d_name[0] == '.') continue;
+            std::ifstream in(base + "/" + e->d_name + "/schedstat");
+            unsigned long long ns = 0;
+            if (in >> ns) sum += double(ns) / 1e9;
+        }
+        closedir(d);
+    }
+    return sum;
+}
+
+enum class Mode { pubsub, stream };
+const char* name(Mode m) { return m == Mode::pubsub ? "pubsub" : "stream"; }
+
+struct Config {
+    std::vector<std::uint64_t> rates{10'000, 50'000};
+    double seconds = 3;
+    std::uint64_t max_events = 200'000;
+    int repeat = 2;
+    std::vector<int> threads{2};
+    std::size_t payload_bytes = 200;
+    bool latency = true, throughput = true, restart = true;
+    double restart_after = 1, restart_gap = 1, restart_total = 3;
+    std::uint64_t restart_rate = 10'000;
+    std::uint64_t maxlen = 100'000;
+    double warmup = 0.25;
+};
+
+// ---- results ----------------------------------------------------------------
+
+struct Run {
+    std::vector<std::int64_t> lat;  // ns, warm-up excluded
+    std::uint64_t sent = 0, received = 0, unique = 0;
+    std::int64_t first_rx = 0, last_rx = 0;
+    double client_cpu = 0, server_cpu = 0;  // seconds
+    std::uint64_t source_missed_metric = 0;  // tickcast gateway's tickcast_redis_source_missed_events_total
+    std::uint64_t reconnects = 0;            // tickcast gateway's tickcast_redis_reconnects_total
+    double outage_ms = 0;
+
+    double pct(double p) const {
+        if (lat.empty()) return 0;
+        std::size_t i = std::size_t(std::ceil(p * double(lat.size())));
+        return double(lat[std::min(lat.size() - 1, i == 0 ? 0 : i - 1)]) / 1000.0;  // µs
+    }
+    double throughput() const { return received > 1 && last_rx > first_rx ? double(received - 1) * 1e9 / double(last_rx - first_rx) : 0; }
+};
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// ---- the Redis server ---------------------------------------------------------
+
+struct Server {
+    RedisServer server;
+    int port = 0;
+    pid_t pid = 0;
+    Server() : server() {
+        port = std::stoi(server.port());
+        auto c = server.connect();
+        auto r = tickcast::test::command(c.get(), {"INFO", "server"});
+        const std::string info(r->str, r->len);
+        const auto at = info.find("process_id:");
+        if (at != std::string::npos) pid = std::stoi(info.substr(at + 11));
+    }
+    double cpu() const { return schedstat_cpu(pid); }
+    redisContext* connect() const {
+        redisContext* c = redisConnect("127.0.0.1", port);
+        if (!c || c->err) throw std::runtime_error("cannot connect to redis");
+        return c;
+    }
+    void del(const std::string& key) const {
+        redisContext* c = connect();
+        freeReplyObject(redisCommand(c, "DEL %s", key.c_str()));
+        redisFree(c);
+    }
+};
+
+// ---- raw hiredis ----------------------------------------------------------------
+
+std::string make_payload(std::size_t bytes) {
+    std::string p = R"({"type":"trade","symbol":"BTC-USDT","price":"64210.50","qty":"0.0150","ts":1795683897300264606,"pad":")";
+    const std::string tail = "\"}";
+    while (p.size() + tail.size() < bytes) p += 'x';
+    return p + tail;
+}
+
+// Paces like mock_source: what is due at `rate` since start, at most `batch`
+// at once; when nothing is due, sleep until the next event but at least 1 ms.
+struct Pacer {
+    std::uint64_t rate, total, batch;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::uint64_t emitted = 0;
+    std::uint64_t due() const {
+        std::uint64_t n = batch;
+        if (rate != 0) {
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+            const std::uint64_t d = std::uint64_t((__int128)ns * rate / 1'000'000'000) + 1;
+            n = d > emitted ? std::min<std::uint64_t>(d - emitted, batch) : 0;
+        }
+        return std::min(n, total - emitted);
+    }
+    // Right after a batch went out: when to build the next one (as
+    // mock_source decides it, before any reply has come back).
+    std::optional<std::chrono::steady_clock::time_point> next_wake() const {
+        if (rate == 0 || due() > 0) return std::nullopt;
+        const auto wake = start + std::chrono::nanoseconds(std::int64_t((__int128)emitted * 1'000'000'000 / rate));
+        return std::max(wake, std::chrono::steady_clock::now() + 1ms);
+    }
+};
+
+struct RawSpec {
+    Mode mode;
+    std::string key;  // channel or stream key
+    std::uint64_t rate, total;
+    std::uint64_t restart_after_seq = 0;  // 0: no restart
+    std::chrono::milliseconds restart_gap{0};
+};
+
+void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& payload, std::uint64_t maxlen, std::atomic<bool>& failed,
+                   double& cpu) {
+    const double cpu0 = thread_cpu();
+    redisContext* c = srv.connect();
+    Pacer pacer{spec.rate, spec.total, 256};
+    const std::string maxlen_s = std::to_string(maxlen);
+    char header[96];
+    std::string msg, seq_s, ts_s, id_s;
+    while (pacer.emitted < spec.total && !g_interrupted) {
+        const std::uint64_t n = pacer.due();
+        if (n == 0) {
+            if (auto wake = pacer.next_wake()) std::this_thread::sleep_until(*wake);
+            continue;
+        }
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const std::uint64_t seq = pacer.emitted + i + 1;  // emitted is bumped after the loop
+            const std::int64_t ts = realtime_ns();
+            if (spec.mode == Mode::pubsub) {
+                const int h = std::snprintf(header, sizeof header, "T1 %" PRIu64 " %" PRId64 " 0 - -\n", seq, ts);
+                msg.assign(header, std::size_t(h));
+                msg += payload;
+                const char* argv[] = {"PUBLISH", spec.key.c_str(), msg.data()};
+                const std::size_t lens[] = {7, spec.key.size(), msg.size()};
+                redisAppendCommandArgv(c, 3, argv, lens);
+            } else {
+                seq_s = std::to_string(seq);
+                ts_s = std::to_string(ts);
+                id_s = seq_s + "-0";
+                const char* argv[] = {"XADD", spec.key.c_str(), "MAXLEN", "~", maxlen_s.c_str(), id_s.c_str(), "seq", seq_s.c_str(), "ts",
+                                      ts_s.c_str(), "key", "-", "hops", "-", "payload", payload.data()};
+                std::size_t lens[16];
+                for (int k = 0; k < 16; ++k) lens[k] = std::strlen(argv[k]);
+                lens[15] = payload.size();
+                redisAppendCommandArgv(c, 16, argv, lens);
+            }
+        }
+        pacer.emitted += n;
+        const auto wake = pacer.next_wake();
+        for (int written = 0; !written;)
+            if (redisBufferWrite(c, &written) != REDIS_OK) {
+                failed = true;
+                break;
+            }
+        for (std::uint64_t i = 0; i < n; ++i) {
+            void* r = nullptr;
+            if (redisGetReply(c, &r) != REDIS_OK) {
+                failed = true;
+                redisFree(c);
+                cpu = thread_cpu() - cpu0;
+                return;
+            }
+            if (static_cast<redisReply*>(r)->type == REDIS_REPLY_ERROR) failed = true;
+            freeReplyObject(r);
+        }
+        if (wake) std::this_thread::sleep_until(*wake);
+    }
+    // The end marker: everything before it has been delivered once it arrives.
+    if (spec.mode == Mode::pubsub)
+        freeReplyObject(redisCommand(c, "PUBLISH %s END", spec.key.c_str()));
+    else
+        freeReplyObject(redisCommand(c, "XADD %s * end 1", spec.key.c_str()));
+    redisFree(c);
+    cpu = thread_cpu() - cpu0;
+}
+
+struct RawRx {
+    std::uint64_t seq;
+    std::int64_t sent, received;
+};
+
+// Subscribes (or reads the stream from 0), says when it is ready, records
+// every message until the end marker (or 5 s of silence).
+void raw_subscriber(const Server& srv, const RawSpec& spec, std::vector<RawRx>& out, std::atomic<bool>& ready, double& cpu) {
+    out.reserve(spec.total + 16);
+    redisContext* c = nullptr;
+    std::string last_id = "0-0";
+    auto open = [&] {
+        c = srv.connect();
+        redisSetTimeout(c, timeval{5, 0});
+        if (spec.mode == Mode::pubsub) {
+            freeReplyObject(redisCommand(c, "SUBSCRIBE %s", spec.key.c_str()));  // the confirmation
+        }
+    };
+    open();
+    ready = true;
+    const double cpu0 = thread_cpu();
+    bool restarted = spec.restart_after_seq == 0;
+    bool done = false;
+    while (!done && !g_interrupted) {
+        if (spec.mode == Mode::pubsub) {
+            void* v = nullptr;
+            if (redisGetReply(c, &v) != REDIS_OK) break;
+            redisReply* r = static_cast<redisReply*>(v);
+            const std::int64_t now = realtime_ns();
+            if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && std::strcmp(r->element[0]->str, "message") == 0) {
+                const redisReply* body = r->element[2];
+                if (body->len == 3 && std::memcmp(body->str, "END", 3) == 0) {
+                    done = true;
+                } else {
+                    std::uint64_t seq = 0;
+                    std::int64_t ts = 0;
+                    std::sscanf(body->str, "T1 %" SCNu64 " %" SCNd64, &seq, &ts);
+                    out.push_back({seq, ts, now});
+                }
+            }
+            freeReplyObject(r);
+        } else {
+            const char* argv[] = {"XREAD", "COUNT", "512", "BLOCK", "5000", "STREAMS", spec.key.c_str(), last_id.c_str()};
+            redisReply* r = static_cast<redisReply*>(redisCommandArgv(c, 8, argv, nullptr));
+            if (!r) break;
+            const std::int64_t now = realtime_ns();
+            if (r->type != REDIS_REPLY_ARRAY) {  // nil: 5 s without entries
+                freeReplyObject(r);
+                break;
+            }
+            const redisReply* entries = r->element[0]->element[1];
+            for (std::size_t i = 0; i < entries->elements; ++i) {
+                const redisReply* e = entries->element[i];
+                last_id.assign(e->element[0]->str, e->element[0]->len);
+                const redisReply* f = e->element[1];
+                RawRx rx{0, 0, now};
+                for (std::size_t k = 0; k + 1 < f->elements; k += 2) {
+                    const std::string_view n(f->element[k]->str, f->element[k]->len);
+                    const char* v = f->element[k + 1]->str;
+                    const std::size_t vl = f->element[k + 1]->len;
+                    if (n == "end") done = true;
+                    else if (n == "seq") std::from_chars(v, v + vl, rx.seq);
+                    else if (n == "ts") std::from_chars(v, v + vl, rx.sent);
+                }
+                if (rx.seq) out.push_back(rx);
+            }
+            freeReplyObject(r);
+        }
+        if (!out.empty() && out.back().seq >= spec.total) done = true;
+        if (!restarted && !out.empty() && out.back().seq >= spec.restart_after_seq) {
+            restarted = true;
+            redisFree(c);
+            std::this_thread::sleep_for(spec.restart_gap);
+            open();
+        }
+    }
+    redisFree(c);
+    cpu = thread_cpu() - cpu0;
+}
+
+Run summarize(std::vector<RawRx>& rx, std::uint64_t sent, std::uint64_t skip_seq) {
+    Run run;
+    run.sent = sent;
+    run.received = rx.size();
+    std::set<std::uint64_t> seqs;
+    for (const RawRx& r : rx) {
+        seqs.insert(r.seq);
+        if (r.seq > skip_seq) run.lat.push_back(r.received - r.sent);
+    }
+    run.unique = seqs.size();
+    std::sort(run.lat.begin(), run.lat.end());
+    if (!rx.empty()) {
+        run.first_rx = rx.front().received;
+        run.last_rx = rx.back().received;
+    }
+    // Longest silence between two consecutive receipts (restart runs).
+    for (std::size_t i = 1; i < rx.size(); ++i) run.outage_ms = std::max(run.outage_ms, double(rx[i].received - rx[i - 1].received) / 1e6);
+    return run;
+}
+
+Run run_raw(const Server& srv, const Config& cfg, const RawSpec& spec, std::uint64_t skip_seq) {
+    const std::string payload = make_payload(cfg.payload_bytes);
+    std::vector<RawRx> rx;
+    std::atomic<bool> ready{false}, failed{false};
+    double sub_cpu = 0, pub_cpu = 0;
+    std::thread sub([&] { raw_subscriber(srv, spec, rx, ready, sub_cpu); });
+    while (!ready) std::this_thread::sleep_for(1ms);
+    const double srv0 = srv.cpu();
+    std::thread pub([&] { raw_publisher(srv, spec, payload, cfg.maxlen, failed, pub_cpu); });
+    pub.join();
+    sub.join();
+    check_interrupted();
+    if (failed) throw std::runtime_error("raw publisher: a command failed");
+    Run run = summarize(rx, spec.total, skip_seq);
+    run.client_cpu = sub_cpu + pub_cpu;
+    run.server_cpu = srv.cpu() - srv0;
+    if (spec.mode == Mode::stream) srv.del(spec.key);
+    return run;
+}
+
+// ---- through tickcast ----------------------------------------------------------------
+
+struct TcSpec {
+    Mode mode;
+    std::string channel;  // tickcast channel; Redis key/channel is tc:<channel>
+    std::uint64_t rate, total;
+    int threads;
+    bool restart = false;
+    std::chrono::milliseconds restart_after{0}, restart_gap{0};
+};
+
+std::string resources(const Server& srv, int threads) {
+    return "daemon: {threads: " + std::to_string(threads) + "}\nresources:\n  r: {plugin: redis, url: \"redis://127.0.0.1:" +
+           std::to_string(srv.port) + "/0\"}\n";
+}
+
+std::string gateway_yaml(const Server& srv, const TcSpec& s, const std::string& capture, std::optional<std::uint64_t> since) {
+    std::string src = s.mode == Mode::pubsub
+                          ? "{plugin: redis_pubsub, redis: r, channels: [" + s.channel + "]}"
+                          : "{plugin: redis_stream, redis: r, channels: [" + s.channel + "], start: all" +
+                                (since ? ", since: {\"" + s.channel + "\": " + std::to_string(*since) + "}" : "") + "}";
+    return resources(srv, s.threads) + "pipelines:\n  gateway:\n    source: " + src + "\n    sinks: [{plugin: capture_sink, path: \"" + capture +
+           "\"}]\n";
+}
+
+std::string fanout_yaml(const Server& srv, const Config& cfg, const TcSpec& s) {
+    std::string sink = s.mode == Mode::pubsub ? "{plugin: redis_pubsub, redis: r}"
+                                              : "{plugin: redis_stream, redis: r, maxlen: " + std::to_string(cfg.maxlen) + "}";
+    return resources(srv, s.threads) + "pipelines:\n  fanout:\n    source:\n      plugin: mock_source\n      repeat: " + std::to_string(s.total) +
+           "\n      rate: " + std::to_string(s.rate) + "\n      events:\n        - {channel: " + s.channel + ", payload: '" +
+           make_payload(cfg.payload_bytes) + "'}\n    sinks: [" + sink + "]\n";
+}
+
+// Waits until the gateway listens: a subscriber on the channel, or a client
+// blocked in XREAD.
+void wait_listening(const Server& srv, Mode mode, const std::string& key, DaemonProcess& d) {
+    redisContext* c = srv.connect();
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool ok = false;
+    while (!ok && std::chrono::steady_clock::now() < deadline && !g_interrupted) {
+        if (mode == Mode::pubsub) {
+            redisReply* r = static_cast<redisReply*>(redisCommand(c, "PUBSUB NUMSUB %s", key.c_str()));
+            ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->integer >= 1;
+            freeReplyObject(r);
+        } else {
+            redisReply* r = static_cast<redisReply*>(redisCommand(c, "CLIENT LIST"));
+            ok = r && r->type == REDIS_REPLY_STRING && std::string_view(r->str, r->len).find("cmd=xread") != std::string_view::npos;
+            freeReplyObject(r);
+        }
+        if (!ok) std::this_thread::sleep_for(10ms);
+    }
+    redisFree(c);
+    if (!ok) throw std::runtime_error("the tickcast gateway did not start listening on " + key + ": " + d.process().err());
+}
+
+// Waits until a file stops growing for `quiet`.
+void wait_quiet(const std::string& path, std::chrono::milliseconds quiet, std::chrono::seconds limit = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    off_t last = -1;
+    auto since = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < deadline && !g_interrupted) {
+        struct stat st{};
+        const off_t size = ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+        if (size != last) {
+            last = size;
+            since = std::chrono::steady_clock::now();
+        } else if (std::chrono::steady_clock::now() - since >= quiet) {
+            return;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+}
+
+std::int64_t field(const std::string& line, std::string_view key) {
+    const auto at = line.find(key);
+    if (at == std::string::npos) return -1;
+    std::int64_t v = -1;
+    std::from_chars(line.data() + at + key.size(), line.data() + line.size(), v);
+    return v;
+}
+
+void read_capture(const std::string& path, std::vector<RawRx>& out) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line.back() != '}') continue;
+        const std::int64_t seq = field(line, "\"seq\":"), origin = field(line, "\"origin_ns\":"), rx = field(line, "\"redis_in\":");
+        if (seq > 0 && origin > 0 && rx > 0) out.push_back({std::uint64_t(seq), origin, rx});
+    }
+}
+
+double metric_sum(DaemonProcess& d, const std::string& name) {
+    double sum = 0;
+    std::istringstream text(tickcast::test::http_get(d.admin(), "/metrics"));
+    for (std::string line; std::getline(text, line);)
+        if (line.rfind(name, 0) == 0 && (line.size() > name.size() && (line[name.size()] == '{' || line[name.size()] == ' ')))
+            sum += std::stod(line.substr(line.rfind(' ') + 1));
+    return sum;
+}
+
+void stop_daemon(DaemonProcess& d) {
+    d.process().signal(SIGTERM);
+    const int st = d.process().wait(30s);
+    if (st != 0) throw std::runtime_error("tickcastd gateway exited with " + std::to_string(st) + ": " + d.process().err());
+}
+
+Run run_tickcast(const Server& srv, const Config& cfg, const TcSpec& s, std::uint64_t skip_seq) {
+    TempDir dir;
+    const std::string key = "tc:" + s.channel;
+    const std::string cap1 = dir.file("capture1.jsonl"), cap2 = dir.file("capture2.jsonl");
+    const std::string gw = dir.write("gateway.yaml", gateway_yaml(srv, s, cap1, std::nullopt));
+    const std::string fo = dir.write("fanout.yaml", fanout_yaml(srv, cfg, s));
+    const double cpu0 = cpu_seconds(RUSAGE_CHILDREN);
+    double startup_cpu = 0, srv0 = 0;
+    std::vector<RawRx> rx;
+    Run run;
+    {
+        auto gateway = std::make_unique<DaemonProcess>(gw);
+        wait_listening(srv, s.mode, key, *gateway);
+        DaemonProcess fanout(fo);
+        // CPU is counted from the first event captured: start-up (loading
+        // plugins, connecting) is left out.
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        for (struct stat st{}; ::stat(cap1.c_str(), &st) != 0 || st.st_size == 0;) {
+            check_interrupted();
+            if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("no event reached the gateway: " + gateway->process().err());
+            std::this_thread::sleep_for(1ms);
+        }
+        startup_cpu = children_cpu();
+        srv0 = srv.cpu();
+        std::string current = cap1;
+        if (s.restart) {
+            std::this_thread::sleep_for(s.restart_after);
+            stop_daemon(*gateway);
+            gateway.reset();
+            const auto stopped = std::chrono::steady_clock::now();
+            std::vector<RawRx> first;
+            read_capture(cap1, first);
+            std::uint64_t last = 0;
+            for (const RawRx& r : first) last = std::max(last, r.seq);
+            std::this_thread::sleep_until(stopped + s.restart_gap);
+            // Streams resume after the last seq handled; Pub/Sub just subscribes again.
+            const std::string gw2 = dir.write("gateway2.yaml", gateway_yaml(srv, s, cap2, s.mode == Mode::stream ? std::optional(last) : std::nullopt));
+            gateway = std::make_unique<DaemonProcess>(gw2);
+            current = cap2;
+        }
+        const int st = fanout.process().wait(120s);
+        if (st != 0) throw std::runtime_error("tickcastd fanout exited with " + std::to_string(st) + ": " + fanout.process().err());
+        check_interrupted();
+        wait_quiet(current, 500ms);
+        run.source_missed_metric = std::uint64_t(metric_sum(*gateway, "tickcast_redis_source_missed_events_total"));
+        run.reconnects = std::uint64_t(metric_sum(*gateway, "tickcast_redis_reconnects_total"));
+        stop_daemon(*gateway);
+    }
+    read_capture(cap1, rx);
+    if (s.restart) read_capture(cap2, rx);
+    const Run metrics = run;
+    run = summarize(rx, s.total, skip_seq);
+    run.source_missed_metric = metrics.source_missed_metric;
+    run.reconnects = metrics.reconnects;
+    run.client_cpu = cpu_seconds(RUSAGE_CHILDREN) - cpu0 - startup_cpu;
+    run.server_cpu = srv.cpu() - srv0;
+    if (s.mode == Mode::stream) srv.del(key);
+    return run;
+}
+
+
+// Diagnostics (--cross): one side tickcast, the other raw, to tell which side
+// of the hop adds the time. The raw side speaks tickcast's wire format.
+Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickcast_publishes, std::uint64_t skip_seq) {
+    TempDir dir;
+    const std::string key = "tc:" + s.channel;
+    const std::string cap = dir.file("capture.jsonl");
+    std::vector<RawRx> rx;
+    RawSpec rs{s.mode, key, s.rate, s.total};
+    if (tickcast_publishes) {
+        std::atomic<bool> ready{false};
+        double sub_cpu = 0;
+        std::thread sub([&] { raw_subscriber(srv, rs, rx, ready, sub_cpu); });
+        while (!ready) std::this_thread::sleep_for(1ms);
+        {
+            DaemonProcess fanout(dir.write("fanout.yaml", fanout_yaml(srv, cfg, s)));
+            const int st = fanout.process().wait(120s);
+            if (st != 0) throw std::runtime_error("tickcastd fanout exited with " + std::to_string(st) + ": " + fanout.process().err());
+        }
+        sub.join();
+    } else {
+        DaemonProcess gateway(dir.write("gateway.yaml", gateway_yaml(srv, s, cap, std::nullopt)));
+        wait_listening(srv, s.mode, key, gateway);
+        std::atomic<bool> failed{false};
+        double pub_cpu = 0;
+        const std::string payload = make_payload(cfg.payload_bytes);
+        std::thread pub([&] { raw_publisher(srv, rs, payload, cfg.maxlen, failed, pub_cpu); });
+        pub.join();
+        wait_quiet(cap, 500ms);
+        stop_daemon(gateway);
+        read_capture(cap, rx);
+    }
+    check_interrupted();
+    if (s.mode == Mode::stream) srv.del(key);
+    return summarize(rx, s.total, skip_seq);
+}
+
+// ---- reporting -------------------------------------------------------------------------
+
+struct Point {
+    std::vector<Run> runs;
+    double med(double (*f)(const Run&)) const {
+        std::vector<double> v;
+        for (const Run& r : runs) v.push_back(f(r));
+        return median(v);
+    }
+};
+
+double f_p50(const Run& r) { return r.pct(0.50); }
+double f_p99(const Run& r) { return r.pct(0.99); }
+double f_p999(const Run& r) { return r.pct(0.999); }
+double f_tput(const Run& r) { return r.throughput(); }
+double f_lost(const Run& r) { return double(r.sent - r.unique); }
+double f_recv(const Run& r) { return double(r.received); }
+double f_cpu(const Run& r) { return r.received ? r.client_cpu * 1e6 / double(r.received) : 0; }
+double f_srv(const Run& r) { return r.received ? r.server_cpu * 1e6 / double(r.received) : 0; }
+double f_missed_metric(const Run& r) { return double(r.source_missed_metric); }
+double f_outage(const Run& r) { return r.outage_ms; }
+
+std::string fmt_ratio(double r) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2fx", r);
+    return b;
+}
+
+std::string impl_name(int threads) {
+    if (threads >= 2000) return "raw pub -> tickcast sub t=" + std::to_string(threads - 2000);
+    if (threads >= 1000) return "tickcast pub -> raw sub t=" + std::to_string(threads - 1000);
+    return threads == 0 ? "raw hiredis" : "tickcast t=" + std::to_string(threads);
+}
+
+void print_run(const char* what, Mode m, const std::string& impl, std::uint64_t rate, const Run& r) {
+    std::printf("  %-8s %-6s %-16s rate %6" PRIu64 "/s  recv %7" PRIu64 "/%-7" PRIu64 " p50 %7.1f  p99 %8.1f  p999 %8.1f us  %9.0f ev/s"
+                "  cpu %5.2f us/ev (redis %4.2f)  load %s\n",
+                what, name(m), impl.c_str(), rate, r.received, r.sent, r.pct(0.5), r.pct(0.99), r.pct(0.999), r.throughput(), f_cpu(r),
+                f_srv(r), loadavg().c_str());
+    if (r.reconnects || r.source_missed_metric)
+        std::printf("           gateway: %" PRIu64 " reconnects, %" PRIu64 " missed events flagged by the source\n", r.reconnects, r.source_missed_metric);
+    std::fflush(stdout);
+}
+
+template <class T>
+std::vector<T> parse_list(const std::string& s) {
+    std::vector<T> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.push_back(T(std::stoll(item)));
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Config cfg;
+    std::string rates = "10000,50000", threads = "2", modes_opt = "pubsub,stream";
+    bool no_latency = false, no_throughput = false, no_restart = false, cross = false;
+    CLI::App app{"bench_redis: one Redis hop through tickcast next to raw hiredis (Pub/Sub and Streams)"};
+    app.add_option("--rates", rates, "paced rates in events/s, comma-separated")->capture_default_str();
+    app.add_option("--seconds", cfg.seconds, "seconds per paced run")->capture_default_str();
+    app.add_option("--max-events", cfg.max_events, "events per unpaced (max throughput) run")->capture_default_str();
+    app.add_option("--repeat", cfg.repeat, "runs per point (the median is reported)")->capture_default_str();
+    app.add_option("--threads", threads, "tickcastd daemon.threads values to run, comma-separated")->capture_default_str();
+    app.add_option("--modes", modes_opt, "pubsub, stream or both, comma-separated")->capture_default_str();
+    app.add_option("--payload", cfg.payload_bytes, "payload bytes")->capture_default_str();
+    app.add_option("--restart-gap", cfg.restart_gap, "seconds the subscriber stays away in the restart runs")->capture_default_str();
+    app.add_flag("--no-latency", no_latency, "skip the paced latency runs");
+    app.add_flag("--no-throughput", no_throughput, "skip the unpaced runs");
+    app.add_flag("--no-restart", no_restart, "skip the subscriber-restart runs");
+    app.add_flag("--cross", cross, "diagnostics: also run tickcast publisher -> raw subscriber and raw publisher -> tickcast subscriber");
+    CLI11_PARSE(app, argc, argv);
+    cfg.rates = parse_list<std::uint64_t>(rates);
+    cfg.threads = parse_list<int>(threads);
+    cfg.latency = !no_latency;
+    cfg.throughput = !no_throughput;
+    cfg.restart = !no_restart;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    try {
+        const auto t0 = std::chrono::steady_clock::now();
+        Server srv;
+        utsname u{};
+        uname(&u);
+        std::string cpu_model;
+        {
+            std::ifstream in("/proc/cpuinfo");
+            for (std::string line; std::getline(in, line);)
+                if (line.rfind("model name", 0) == 0) {
+                    cpu_model = line.substr(line.find(':') + 2);
+                    break;
+                }
+        }
+        std::string redis_version;
+        {
+            redisContext* c = srv.connect();
+            redisReply* r = static_cast<redisReply*>(redisCommand(c, "INFO server"));
+            const std::string info(r->str, r->len);
+            const auto at = info.find("redis_version:");
+            redis_version = info.substr(at + 14, info.find('\r', at) - at - 14);
+            freeReplyObject(r);
+            redisFree(c);
+        }
+        const std::time_t now = std::time(nullptr);
+        char when[64];
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
+        std::printf("bench_redis: one Redis hop (publish -> receive), tickcast vs raw hiredis, same run\n");
+        std::printf("conditions:\n");
+        std::printf("  when %s; host %s, %s, %ld online CPUs (shared by publisher, subscriber and redis-server)\n", when, u.release,
+                    cpu_model.c_str(), sysconf(_SC_NPROCESSORS_ONLN));
+        std::printf("  load average at start: %s\n", loadavg().c_str());
+        std::printf("  redis-server %s on 127.0.0.1:%d (scripts/redis.sh, no persistence), hiredis %d.%d.%d\n", redis_version.c_str(), srv.port,
+                    HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+        std::printf("  payload %zu bytes (JSON string); latency = receive - send stamp, CLOCK_REALTIME, same host\n", cfg.payload_bytes);
+        std::printf("  publishers wake at most once per ms and pipeline what is due in one write, each message stamped as it is made\n");
+        std::printf("    (raw: redisAppendCommandArgv + redisGetReply; tickcast: mock_source rate R -> redis_pubsub/redis_stream sink)\n");
+        std::printf("  raw: this process, 2 threads, 2 sync hiredis connections; tickcast: 2 daemons (fanout: mock_source -> sink;\n");
+        std::printf("    gateway: redis_pubsub / redis_stream source (start: all) -> capture_sink), gateway started first; threads %s\n",
+                    threads.c_str());
+        std::printf("  paced runs %.1f s each, first %.2f s of events left out; unpaced runs %" PRIu64 " events (mock batch 256, raw batch 256);\n",
+                    cfg.seconds, cfg.warmup, cfg.max_events);
+        std::printf("  streams: XADD MAXLEN ~ %" PRIu64 ", ID <seq>-0, XREAD COUNT 512; %d runs per point, medians reported\n", cfg.maxlen,
+                    cfg.repeat);
+        std::printf("  cpu us/ev = CPU of publisher+subscriber per event received (raw: its 2 threads; tickcast: both daemons from the first\n");
+        std::printf("    event on, start-up left out; the gateway's capture_sink writes JSON lines, which raw does not); redis = redis-server's\n");
+        std::printf("\nruns:\n");
+        std::fflush(stdout);
+
+        int serial = 0;
+        auto next_channel = [&](Mode m) { return std::string("bench.") + name(m) + "." + std::to_string(getpid()) + "." + std::to_string(serial++); };
+        // key: (mode, rate, impl threads; 0 = raw)
+        std::map<std::tuple<int, std::uint64_t, int>, Point> lat, tput, rst;
+        std::vector<Mode> modes;
+        if (modes_opt.find("pubsub") != std::string::npos) modes.push_back(Mode::pubsub);
+        if (modes_opt.find("stream") != std::string::npos) modes.push_back(Mode::stream);
+
+        for (int rep = 0; rep < cfg.repeat; ++rep) {
+            if (cfg.latency)
+                for (Mode m : modes)
+                    for (std::uint64_t rate : cfg.rates) {
+                        const std::uint64_t total = std::uint64_t(double(rate) * cfg.seconds);
+                        const std::uint64_t skip = std::uint64_t(double(rate) * cfg.warmup);
+                        const std::string ch = next_channel(m);
+                        Run r = run_raw(srv, cfg, {m, "tc:" + ch, rate, total}, skip);
+                        print_run("latency", m, impl_name(0), rate, r);
+                        lat[{int(m), rate, 0}].runs.push_back(std::move(r));
+                        for (int t : cfg.threads) {
+                            Run tr = run_tickcast(srv, cfg, {m, next_channel(m), rate, total, t}, skip);
+                            print_run("latency", m, impl_name(t), rate, tr);
+                            lat[{int(m), rate, t}].runs.push_back(std::move(tr));
+                            if (!cross) continue;
+                            Run a = run_cross(srv, cfg, {m, next_channel(m), rate, total, t}, true, skip);
+                            print_run("cross", m, "tc pub->raw t=" + std::to_string(t), rate, a);
+                            lat[{int(m), rate, 1000 + t}].runs.push_back(std::move(a));
+                            Run b = run_cross(srv, cfg, {m, next_channel(m), rate, total, t}, false, skip);
+                            print_run("cross", m, "raw->tc sub t=" + std::to_string(t), rate, b);
+                            lat[{int(m), rate, 2000 + t}].runs.push_back(std::move(b));
+                        }
+                    }
+            if (cfg.throughput)
+                for (Mode m : modes) {
+                    Run r = run_raw(srv, cfg, {m, "tc:" + next_channel(m), 0, cfg.max_events}, 0);
+                    print_run("max", m, impl_name(0), 0, r);
+                    tput[{int(m), 0, 0}].runs.push_back(std::move(r));
+                    for (int t : cfg.threads) {
+                        Run tr = run_tickcast(srv, cfg, {m, next_channel(m), 0, cfg.max_events, t}, 0);
+                        print_run("max", m, impl_name(t), 0, tr);
+                        tput[{int(m), 0, t}].runs.push_back(std::move(tr));
+                    }
+                }
+            if (cfg.restart)
+                for (Mode m : modes) {
+                    const std::uint64_t total = std::uint64_t(double(cfg.restart_rate) * cfg.restart_total);
+                    const auto gap = std::chrono::milliseconds(std::int64_t(cfg.restart_gap * 1000));
+                    RawSpec rs{m, "tc:" + next_channel(m), cfg.restart_rate, total, std::uint64_t(double(cfg.restart_rate) * cfg.restart_after), gap};
+                    Run r = run_raw(srv, cfg, rs, 0);
+                    std::printf("  restart  %-6s %-13s sent %" PRIu64 " received %" PRIu64 " distinct %" PRIu64 " missed %" PRIu64
+                                "  longest silence %.0f ms\n",
+                                name(m), impl_name(0).c_str(), r.sent, r.received, r.unique, r.sent - r.unique, r.outage_ms);
+                    rst[{int(m), 0, 0}].runs.push_back(std::move(r));
+                    const int t = cfg.threads.front();
+                    TcSpec ts{m, next_channel(m), cfg.restart_rate, total, t, true,
+                              std::chrono::milliseconds(std::int64_t(cfg.restart_after * 1000)), gap};
+                    Run tr = run_tickcast(srv, cfg, ts, 0);
+                    std::printf("  restart  %-6s %-13s sent %" PRIu64 " received %" PRIu64 " distinct %" PRIu64 " missed %" PRIu64
+                                "  longest silence %.0f ms  (new gateway's missed_events metric: %" PRIu64 ")\n",
+                                name(m), impl_name(t).c_str(), tr.sent, tr.received, tr.unique, tr.sent - tr.unique, tr.outage_ms,
+                                tr.source_missed_metric);
+                    std::fflush(stdout);
+                    rst[{int(m), 0, t}].runs.push_back(std::move(tr));
+                }
+        }
+
+        std::printf("\nmedians of %d runs (latencies in microseconds):\n", cfg.repeat);
+        if (cfg.latency) {
+            std::printf("\n| mode | rate/s | impl | p50 | p99 | p99.9 | received | cpu us/ev | redis us/ev | p50 ratio | p99 ratio | within 1.3x |\n");
+            std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            for (Mode m : modes)
+                for (std::uint64_t rate : cfg.rates) {
+                    const Point& raw = lat[{int(m), rate, 0}];
+                    std::vector<int> impls{0};
+                    impls.insert(impls.end(), cfg.threads.begin(), cfg.threads.end());
+                    if (cross)
+                        for (int t : cfg.threads) impls.insert(impls.end(), {1000 + t, 2000 + t});
+                    for (int t : impls) {
+                        const Point& p = lat[{int(m), rate, t}];
+                        const double r50 = p.med(f_p50) / raw.med(f_p50), r99 = p.med(f_p99) / raw.med(f_p99);
+                        std::printf("| %s | %" PRIu64 " | %s | %.1f | %.1f | %.1f | %.0f | %.2f | %.2f | %s | %s | %s |\n", name(m), rate,
+                                    impl_name(t).c_str(), p.med(f_p50), p.med(f_p99), p.med(f_p999), p.med(f_recv), p.med(f_cpu), p.med(f_srv),
+                                    t ? fmt_ratio(r50).c_str() : "-",
+                                    t ? fmt_ratio(r99).c_str() : "-",
+                                    t ? (r50 <= 1.3 && r99 <= 1.3 ? "yes" : "no") : "-");
+                    }
+                }
+        }
+        if (cfg.throughput) {
+            std::printf("\n| mode | impl | max throughput ev/s (at subscriber) | received/sent | ratio to raw | cpu us/ev | redis us/ev |\n");
+            std::printf("|---|---|---|---|---|---|---|\n");
+            for (Mode m : modes) {
+                const Point& raw = tput[{int(m), 0, 0}];
+                std::vector<int> impls{0};
+                impls.insert(impls.end(), cfg.threads.begin(), cfg.threads.end());
+                for (int t : impls) {
+                    const Point& p = tput[{int(m), 0, t}];
+                    std::printf("| %s | %s | %.0f | %.0f/%" PRIu64 " | %.2f | %.2f | %.2f |\n", name(m), impl_name(t).c_str(), p.med(f_tput),
+                                p.med(f_recv), cfg.max_events, p.med(f_tput) / raw.med(f_tput), p.med(f_cpu), p.med(f_srv));
+                }
+            }
+            std::printf("\nunpaced runs: the publisher outruns the subscriber; a stream reader more than maxlen (%" PRIu64 ") entries behind\n"
+                        "loses what XADD trimmed (the source flags the gap), a Pub/Sub subscriber is cut off past Redis's\n"
+                        "client-output-buffer-limit. Latency figures of unpaced runs are queueing, not the hop.\n",
+                        cfg.maxlen);
+        }
+        if (cfg.restart) {
+            std::printf("\nsubscriber restart at %" PRIu64 "/s: stopped %.1f s after the start for %.1f s (raw: close + reconnect; tickcast: SIGTERM the\n"
+                        "gateway daemon, start a new one; stream gateway resumes with since: {channel: last seq captured})\n",
+                        cfg.restart_rate, cfg.restart_after, cfg.restart_gap);
+            std::printf("missed = sent - distinct seqs received (both captures). A restarted tickcast gateway starts with no last seq,\n"
+                        "so its tickcast_redis_source_missed_events_total cannot see this loss (last column); it counts gaps\n"
+                        "within one run of the daemon (reconnects).\n");
+            std::printf("\n| mode | impl | missed events | longest silence ms | gap the new gateway reports |\n|---|---|---|---|---|\n");
+            for (Mode m : modes)
+                for (int t : {0, cfg.threads.front()}) {
+                    const Point& p = rst[{int(m), 0, t}];
+                    std::printf("| %s | %s | %.0f | %.0f | %s |\n", name(m), impl_name(t).c_str(), p.med(f_lost), p.med(f_outage),
+                                t ? std::to_string(std::uint64_t(p.med(f_missed_metric))).c_str() : "-");
+                }
+        }
+        std::printf("\nload average at end: %s; total %.0f s\n", loadavg().c_str(),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_redis: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
