@@ -13,6 +13,12 @@ namespace tickcast::core {
 namespace asio = boost::asio;
 
 namespace {
+std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> ios;
+    for (int i = 0; i < std::max(1, threads); ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+    return ios;
+}
+
 spdlog::sink_ptr shared_log_sink() {
     static spdlog::sink_ptr sink = spdlog::default_logger()->sinks().empty()
                                        ? std::make_shared<spdlog::sinks::stderr_color_sink_mt>()
@@ -22,7 +28,7 @@ spdlog::sink_ptr shared_log_sink() {
 }  // namespace
 
 Daemon::Daemon(const DaemonConfig& config, BuiltConfig& built, Options options)
-    : config_(config), built_(built), options_(options),
+    : config_(config), built_(built), options_(options), ios_(make_io_contexts(config.daemon.threads)),
       host_{metrics_, shared_log_sink(), options.log_level,
             [this](const std::string& name) -> std::shared_ptr<Resource> {
                 for (ResourceInstance& r : built_.resources)
@@ -30,12 +36,14 @@ Daemon::Daemon(const DaemonConfig& config, BuiltConfig& built, Options options)
                 return nullptr;
             },
             [this](const std::string& who, const std::string& reason) { fail(who, reason); }},
-      signals_(io_), drain_deadline_(io_) {}
+      signals_(*ios_.front()), drain_deadline_(*ios_.front()) {
+    for (auto& io : ios_) keep_running_.push_back(asio::make_work_guard(*io));
+}
 
 Daemon::~Daemon() {
-    // Plugins own Asio objects bound to io_, so they must go before it:
+    // Plugins own Asio objects bound to the io_contexts, so they must go first:
     // pipelines (which reference the instances), then the instances, then
-    // the resources. Handlers still queued in io_ are destroyed with it.
+    // the resources. Handlers still queued are destroyed with the io_contexts.
     pipelines_.clear();
     for (PipelineInstances& p : built_.pipelines) {
         p.source.object.reset();
@@ -85,7 +93,7 @@ void Daemon::fail(const std::string& who, const std::string& reason) {
 
 void Daemon::shutdown() {
     if (shutting_down_.exchange(true)) return;
-    asio::post(io_, [this] {
+    asio::post(main_io(), [this] {
         spdlog::info("shutting down: draining in-flight events (deadline {} ms)",
                      std::chrono::duration_cast<std::chrono::milliseconds>(config_.daemon.drain_timeout).count());
         for (auto& p : pipelines_) p->stop();
@@ -104,7 +112,7 @@ void Daemon::shutdown() {
 
 void Daemon::on_pipeline_finished() {
     // Called on a pipeline's strand; the last one out stops the daemon.
-    if (finished_.fetch_add(1) + 1 == pipelines_.size()) asio::post(io_, [this] { stop_everything(); });
+    if (finished_.fetch_add(1) + 1 == pipelines_.size()) asio::post(main_io(), [this] { stop_everything(); });
 }
 
 void Daemon::stop_everything() {
@@ -112,7 +120,8 @@ void Daemon::stop_everything() {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     if (admin_) admin_->close();
-    io_.stop();
+    keep_running_.clear();
+    for (auto& io : ios_) io->stop();
 }
 
 std::string Daemon::health_json() const {
@@ -136,7 +145,7 @@ std::string Daemon::admin_address() const {
 
 int Daemon::run() {
     if (options_.serve_admin && !config_.daemon.admin.empty()) {
-        admin_ = std::make_unique<AdminServer>(io_, AdminServer::Handlers{[this] { return metrics_.serialize(); },
+        admin_ = std::make_unique<AdminServer>(main_io(), AdminServer::Handlers{[this] { return metrics_.serialize(); },
                                                                           [this] { return health_json(); }});
         try {
             admin_->listen(config_.daemon.admin);
@@ -156,7 +165,7 @@ int Daemon::run() {
     // start calls cannot race with handlers: resources, then each pipeline's
     // sinks, stages and source.
     for (ResourceInstance& r : built_.resources) {
-        auto ctx = std::make_unique<InstanceContext>(host_, "resource/" + r.name, asio::make_strand(io_), Labels{{"resource", r.name}});
+        auto ctx = std::make_unique<InstanceContext>(host_, "resource/" + r.name, asio::make_strand(main_io()), Labels{{"resource", r.name}});
         try {
             r.instance.object->start(*ctx);
         } catch (const std::exception& e) {
@@ -167,7 +176,8 @@ int Daemon::run() {
         resource_contexts_.push_back(std::move(ctx));
     }
     for (PipelineInstances& pi : built_.pipelines) {
-        auto p = std::make_shared<Pipeline>(pi, host_, io_);
+        auto& io = *ios_[pipelines_.size() % ios_.size()];  // round-robin: each pipeline stays on one thread
+        auto p = std::make_shared<Pipeline>(pi, host_, io);
         p->set_on_finished([this, name = p->name()] {
             spdlog::info("pipeline '{}' finished", name);
             on_pipeline_finished();
@@ -192,11 +202,11 @@ int Daemon::run() {
         wait_for_signal();
     }
 
-    auto run_loop = [this] {
+    auto run_loop = [](asio::io_context& io) {
         // A handler that throws must not take the daemon down: log and go on.
         for (;;) {
             try {
-                io_.run();
+                io.run();
                 return;
             } catch (const std::exception& e) {
                 spdlog::error("unhandled exception in an event handler: {}", e.what());
@@ -206,8 +216,8 @@ int Daemon::run() {
         }
     };
     std::vector<std::thread> threads;
-    for (int i = 1; i < config_.daemon.threads; ++i) threads.emplace_back(run_loop);
-    run_loop();
+    for (std::size_t i = 1; i < ios_.size(); ++i) threads.emplace_back(run_loop, std::ref(*ios_[i]));
+    run_loop(main_io());
     for (std::thread& t : threads) t.join();
     return exit_code_;
 }

@@ -1,6 +1,12 @@
-// Daemon: runs the resources and pipelines of a built config on one Asio
-// io_context with daemon.threads threads, serves the admin endpoint, and
-// turns SIGINT/SIGTERM into a draining shutdown.
+// Daemon: runs the resources and pipelines of a built config, serves the
+// admin endpoint, and turns SIGINT/SIGTERM into a draining shutdown.
+//
+// Threads: daemon.threads threads, each running an io_context of its own;
+// pipelines are spread over them round-robin and each stays on its thread,
+// so an event goes from source to sinks without waking another core (a
+// shared io_context let a pipeline's handlers hop between threads, which on
+// two cores cost more than a Redis hop). The first io_context also carries
+// the admin endpoint, signals and the resources.
 //
 // run() returns the process exit status: 0 when every pipeline finished (all
 // sources finite and done, sinks flushed) or drained within drain_timeout
@@ -14,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,6 +58,7 @@ public:
     std::string metrics_text() const { return metrics_.serialize(); }
 
 private:
+    boost::asio::io_context& main_io() { return *ios_.front(); }
     void fail(const std::string& who, const std::string& reason);
     void wait_for_signal();
     void on_pipeline_finished();
@@ -60,7 +68,8 @@ private:
     const DaemonConfig& config_;
     BuiltConfig& built_;
     Options options_;
-    boost::asio::io_context io_;
+    std::vector<std::unique_ptr<boost::asio::io_context>> ios_;  // one per thread; [0] is the main one
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep_running_;
     MetricsRegistry metrics_;
     HostServices host_;
     std::unique_ptr<AdminServer> admin_;
