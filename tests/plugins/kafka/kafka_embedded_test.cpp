@@ -36,12 +36,13 @@ TEST(KafkaEmbedded, broker_down_and_injected_request_errors_lose_nothing) {
                   "  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + unique_name("g") +
                   ", commit_interval: 50ms}\n    sinks: [{plugin: capture_sink, path: " + out + "}]\n");
     wait_for_lines(out, 1000, 30s);
-    // Retriable errors on produce, fetch and commit requests...
-    // (Two on Produce: with four in a row, librdkafka 2.0.2's test broker was
-    // seen to lose one message while reporting it delivered; kcat confirmed
-    // it was never in the topic. See docs/kafka.md.)
-    rd_kafka_mock_push_request_errors(cluster.mock(), 0 /* Produce */, 2, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+    // Retriable errors on fetch and commit requests... (Not on Produce: with
+    // injected Produce errors librdkafka 2.0.2's test broker loses a message
+    // it acknowledged as delivered, seen with four errors in a row and, once
+    // in a full-suite run, with two; kcat confirmed the message never reached
+    // the topic and the sink saw no delivery error. Produce under faults is
+    // covered against the real broker: KafkaBroker.the_broker_stopped_and_
+    // restarted_mid_stream_loses_nothing. See docs/kafka.md.)
     rd_kafka_mock_push_request_errors(cluster.mock(), 1 /* Fetch */, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                                       RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
     rd_kafka_mock_push_request_errors(cluster.mock(), 8 /* OffsetCommit */, 2, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
