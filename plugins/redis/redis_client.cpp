@@ -181,7 +181,15 @@ void RedisClient::command(const std::vector<std::string_view>& args, ReplyHandle
         return;
     }
     enqueue(args, std::move(handler), in_preamble_);
-    if (state_ == State::ready && !in_preamble_) flush();
+    // Commands issued in one handler (a sink writing a batch) go out in one
+    // write: flush once the handler is done, not after the first command.
+    if (state_ == State::ready && !in_preamble_ && !flush_posted_) {
+        flush_posted_ = true;
+        boost::asio::post(executor_, [self = shared_from_this()] {
+            self->flush_posted_ = false;
+            self->flush();
+        });
+    }
 }
 
 void RedisClient::enqueue(const std::vector<std::string_view>& args, ReplyHandler handler, bool preamble) {

@@ -119,6 +119,7 @@ private:
     bool in_preamble_ = false;
     State state_ = State::idle;
     bool writing_ = false;
+    bool flush_posted_ = false;
     bool reading_ = false;
     bool paused_ = false;
     std::uint64_t generation_ = 0;  // bumps on every (re)connect, so stale handlers stop
