@@ -138,3 +138,16 @@ TEST(RedisCache, best_bid_is_recomputed_when_the_best_level_goes) {
     EXPECT_EQ(ticker["best_ask"], "10.5");  // "10.5" beats "10.25" only after 10.25 is removed: exact decimal order
     EXPECT_EQ(hgetall(c.get(), "t2:depth:X").count("a:10.25"), 0u);
 }
+
+TEST(RedisCache, connects_over_a_unix_socket_with_a_database_number) {
+    TempDir sock_dir;
+    const std::string sock = sock_dir.file("redis.sock");
+    RedisServer redis({"--unixsocket", sock, "--unixsocketperm", "700"});
+    const std::string events = "        - {channel: depth.U, seq: 1, payload: '{\"bids\":[[\"1.00\",\"2\"]],\"asks\":[]}'}\n";
+    ASSERT_EQ(run_config(cache_config("unix://" + sock + "?db=3", "t3:", events)).exit_code, 0);
+    auto c = redis.connect();
+    command(c.get(), {"SELECT", "3"});
+    EXPECT_EQ(hgetall(c.get(), "t3:depth:U")["b:1.00"], "2");
+    command(c.get(), {"SELECT", "0"});
+    EXPECT_EQ(command(c.get(), {"EXISTS", "t3:depth:U"})->integer, 0) << "written to db 3, not 0";
+}
