@@ -58,6 +58,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/bench_support.hpp"
 #include "support/daemon_process.hpp"
 
 namespace {
@@ -65,19 +66,8 @@ namespace {
 using namespace std::chrono_literals;
 using tickcast::test::DaemonProcess;
 using tickcast::test::Process;
+using namespace tickcast::bench;
 using tickcast::test::TempDir;
-
-std::atomic<bool> g_interrupted{false};
-void on_signal(int) { g_interrupted = true; }
-void check_interrupted() {
-    if (g_interrupted) throw std::runtime_error("interrupted");
-}
-
-std::int64_t realtime_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 double cpu_seconds() {  // this process and its waited-for children
     double s = 0;
@@ -104,13 +94,6 @@ double process_cpu(pid_t pid) {  // seconds of CPU a process used so far, 0 if u
         if (i == 15) st = std::stoull(f);
     }
     return double(ut + st) / double(sysconf(_SC_CLK_TCK));
-}
-
-std::string loadavg() {
-    std::ifstream in("/proc/loadavg");
-    std::string a, b, c;
-    in >> a >> b >> c;
-    return a + " " + b + " " + c;
 }
 
 std::string run_command(const std::string& cmd, int& status) {
@@ -186,12 +169,6 @@ Run summarize(const std::vector<Rx>& rx, std::uint64_t sent, double warmup) {
     std::sort(run.lat.begin(), run.lat.end());
     if (run.received < sent) run.note = "INCOMPLETE " + std::to_string(run.received) + "/" + std::to_string(sent);
     return run;
-}
-
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 // ---- the message -----------------------------------------------------------

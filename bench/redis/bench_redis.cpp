@@ -55,6 +55,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "common/bench_support.hpp"
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
 
@@ -63,19 +64,8 @@ namespace {
 using namespace std::chrono_literals;
 using tickcast::test::DaemonProcess;
 using tickcast::test::RedisServer;
+using namespace tickcast::bench;
 using tickcast::test::TempDir;
-
-std::atomic<bool> g_interrupted{false};
-void on_signal(int) { g_interrupted = true; }
-void check_interrupted() {
-    if (g_interrupted) throw std::runtime_error("interrupted");
-}
-
-std::int64_t realtime_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 double cpu_seconds(int who) {
     rusage ru{};
@@ -109,13 +99,6 @@ double children_cpu() {
         closedir(d);
     }
     return sum;
-}
-
-std::string loadavg() {
-    std::ifstream in("/proc/loadavg");
-    std::string a, b, c;
-    in >> a >> b >> c;
-    return a + " " + b + " " + c;
 }
 
 // CPU time of every thread of `pid` so far, in seconds, from the scheduler's
@@ -170,12 +153,6 @@ struct Run {
     }
     double throughput() const { return received > 1 && last_rx > first_rx ? double(received - 1) * 1e9 / double(last_rx - first_rx) : 0; }
 };
-
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 // ---- the Redis server ---------------------------------------------------------
 

@@ -1,0 +1,45 @@
+// What the benchmark programs share: Ctrl-C handling, the wall clock they
+// stamp messages with, the machine's load, and medians of repeated runs.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tickcast::bench {
+
+// Set by the SIGINT/SIGTERM handler; long loops call check_interrupted() so
+// that a Ctrl-C unwinds (and the destructors stop the servers started).
+inline std::atomic<bool> g_interrupted{false};
+inline void on_signal(int) { g_interrupted = true; }
+inline void check_interrupted() {
+    if (g_interrupted) throw std::runtime_error("interrupted");
+}
+
+// CLOCK_REALTIME ns: the clock tickcast stamps origins and hops with.
+inline std::int64_t realtime_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// "1m 5m 15m" load averages, printed beside every figure.
+inline std::string loadavg() {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+inline double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+}  // namespace tickcast::bench
