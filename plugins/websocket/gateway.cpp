@@ -39,6 +39,11 @@ void Gateway::stop() {
     for (auto& [_, s] : sessions) s->close(close_code::going_away, "the gateway is stopping");
 }
 
+void Gateway::release_sessions() {
+    sessions_.clear();
+    channels_.clear();
+}
+
 // Channels ----------------------------------------------------------------
 
 Gateway::Channel& Gateway::channel(const std::string& name) {

@@ -46,6 +46,10 @@ public:
 
     void start();  // heartbeats
     void stop();   // closes every session with 1001
+    // Drops the gateway's references to its sessions (which hold the gateway
+    // too): for teardown, when the close handshakes stop() began will never
+    // finish because the io_context is no longer run.
+    void release_sessions();
 
     // Fan-out of one event to the channel's live subscribers.
     void publish(const Event& e);

@@ -63,6 +63,10 @@ void WebSocketSink::write(BatchRef batch, Completion done) {
     done();
 }
 
+WebSocketSink::~WebSocketSink() {
+    if (gateway_) gateway_->release_sessions();
+}
+
 void WebSocketSink::stop() {
     if (acceptor_) {
         boost::system::error_code ignored;

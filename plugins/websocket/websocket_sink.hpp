@@ -23,6 +23,7 @@ public:
 
     void start(SinkContext& context) override;
     void write(BatchRef batch, Completion done) override;
+    ~WebSocketSink() override;
     void stop() override;
 
     // The bound address (after start), e.g. for tests that listen on port 0.
