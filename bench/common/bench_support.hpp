@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ctime>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,16 @@ inline double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
     return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// "10000,50000" -> {10000, 50000}: the benches' list flags.
+template <class T>
+std::vector<T> parse_list(const std::string& s) {
+    std::vector<T> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.push_back(T(std::stoll(item)));
+    return out;
 }
 
 }  // namespace tickcast::bench

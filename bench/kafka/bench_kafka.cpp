@@ -667,15 +667,6 @@ std::string ratio(double tc, double raw) {
     return buf;
 }
 
-template <class T>
-std::vector<T> parse_list(const std::string& s) {
-    std::vector<T> out;
-    std::stringstream in(s);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) out.push_back(T(std::stoll(item)));
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {

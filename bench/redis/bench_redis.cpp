@@ -653,15 +653,6 @@ void print_run(const char* what, Mode m, const std::string& impl, std::uint64_t 
     std::fflush(stdout);
 }
 
-template <class T>
-std::vector<T> parse_list(const std::string& s) {
-    std::vector<T> out;
-    std::stringstream in(s);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) out.push_back(T(std::stoll(item)));
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
