@@ -26,8 +26,10 @@ bool eventually(F check, std::chrono::milliseconds timeout = std::chrono::second
 inline std::vector<boost::json::object> read_jsonl(const std::string& path) {
     std::vector<boost::json::object> out;
     std::ifstream in(path);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty() && line.back() == '}') out.push_back(boost::json::parse(line).as_object());
+    // A line the writer has not finished yet has no newline: getline then
+    // stops at the end of the file, and the line is left for the next read.
+    for (std::string line; std::getline(in, line) && !in.eof();)
+        if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
     return out;
 }
 
