@@ -53,7 +53,7 @@ enum class EventKind : std::uint8_t { order, trade, depth };
 struct EncodedEvent {
   EventKind kind = EventKind::order;
   std::string channel;  // orders.<user> | orders.unknown | trades.<SYM> | depth.<SYM>
-  std::string key;      // the symbol; "" for rejections with no known symbol
+  std::string key;      // trades, depth: the symbol; orders: the user (as in the channel)
   std::string payload;  // the JSON object
   std::uint64_t seq = 0;
   std::int64_t ts = 0;

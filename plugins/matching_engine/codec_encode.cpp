@@ -81,10 +81,12 @@ void EventEncoder::encode(const OrderEvent& event, EncodedEvent& out) const {
   const bool routed = event.symbol != kNoSymbol;
   const std::string_view symbol = routed ? std::string_view(engine_.symbol(event.symbol).name) : "";
   out.kind = EventKind::order;
-  out.seq = event.seq;
+  // The private channel mixes symbols: its envelope seq and its partition
+  // key are the user's (the payload keeps the symbol's order-event seq).
+  out.seq = event.channel_seq;
   out.ts = event.ts;
-  out.key.assign(symbol);
-  set_channel(out.channel, "orders.", engine_.user_name(event.user));
+  out.key.assign(engine_.user_name(event.user));
+  set_channel(out.channel, "orders.", out.key);
   // A rejection with no symbol has no precision; its quantities are 0 anyway.
   const int scale = routed ? engine_.symbol(event.symbol).qty_scale : 0;
   const std::int64_t lot = routed ? engine_.symbol(event.symbol).lot_units : 1;

@@ -103,6 +103,7 @@ UserId Engine::intern_user(std::string_view name) {
   if (!is_valid_user_name(name)) return kNoUser;
   const auto id = UserId(users_.size());
   users_.emplace_back(name);
+  user_seqs_.push_back(0);
   user_ids_.emplace(users_.back(), id);
   return id;
 }
@@ -273,6 +274,7 @@ void Engine::emit_order(SymbolState* state, OrderId id, UserId user, OrderStatus
   event.seq = state != nullptr ? ++state->order_seq : ++unrouted_seq_;
   event.order_id = id;
   event.user = user;
+  event.channel_seq = user < user_seqs_.size() ? ++user_seqs_[user] : ++unknown_user_seq_;
   event.status = status;
   event.reason = reason;
   event.filled_qty = filled;

@@ -151,7 +151,9 @@ class Engine {
   std::vector<std::unique_ptr<SymbolState>> symbols_;
   NameIndex symbol_ids_;
   std::vector<std::string> users_;
+  std::vector<std::uint64_t> user_seqs_;  // per user: its private channel's last seq
   NameIndex user_ids_;
+  std::uint64_t unknown_user_seq_ = 0;  // `orders.unknown`
   std::uint64_t unrouted_seq_ = 0;  // order events with no known symbol
   SelfTradePrevention stp_;
   std::size_t expected_orders_;

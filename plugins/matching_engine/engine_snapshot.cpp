@@ -1,10 +1,11 @@
 // Engine::write_snapshot / restore_snapshot.
 //
-// Layout (little-endian, version 1):
+// Layout (little-endian, version 2):
 //   "TCMESNAP" u32 version  u64 input_position  u8 stp
 //   u32 symbol_count, per symbol: str name, str tick, str lot, str band
-//   u64 unrouted_seq
-//   u32 user_count, per user: str name           (UserId = position)
+//   u64 unrouted_seq  u64 unknown_user_seq
+//   u32 user_count, per user: str name, u64 seq  (UserId = position; seq of
+//                                                 the user's private channel)
 //   per symbol: u64 order_seq, u64 trade_seq, u64 depth_seq, i64 reference,
 //               u64 order_count, per order in priority order, bids then asks:
 //               u64 id, u32 user, u8 side, u8 post_only, i64 price,
@@ -22,7 +23,7 @@ namespace tickcast::matching {
 namespace {
 
 constexpr std::string_view kMagic = "TCMESNAP";
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 
 class Writer {
  public:
@@ -98,8 +99,12 @@ std::string Engine::write_snapshot(std::uint64_t input_position) const {
     w.put_string(state->spec.band_text);
   }
   w.put(unrouted_seq_);
+  w.put(unknown_user_seq_);
   w.put(std::uint32_t(users_.size()));
-  for (const std::string& user : users_) w.put_string(user);
+  for (std::size_t i = 0; i < users_.size(); ++i) {
+    w.put_string(users_[i]);
+    w.put(user_seqs_[i]);
+  }
   for (const auto& state : symbols_) {
     w.put(state->order_seq);
     w.put(state->trade_seq);
@@ -160,12 +165,15 @@ RestoreResult Engine::restore_snapshot(std::string_view bytes) {
     }
   }
   const auto unrouted_seq = r.get<std::uint64_t>();
+  const auto unknown_user_seq = r.get<std::uint64_t>();
   const auto user_count = r.get<std::uint32_t>();
   if (user_count > body.size()) return error("truncated user table");
   std::vector<std::string> users(user_count);
+  std::vector<std::uint64_t> user_seqs(user_count);
   NameIndex user_ids;
   for (std::size_t i = 0; i < users.size() && !r.failed(); ++i) {
     users[i] = r.get_string();
+    user_seqs[i] = r.get<std::uint64_t>();
     if (!is_valid_user_name(users[i]) || !user_ids.emplace(users[i], UserId(i)).second) {
       return error("bad or repeated user name \"" + users[i] + "\"");
     }
@@ -204,6 +212,8 @@ RestoreResult Engine::restore_snapshot(std::string_view bytes) {
 
   symbols_ = std::move(states);
   users_ = std::move(users);
+  user_seqs_ = std::move(user_seqs);
+  unknown_user_seq_ = unknown_user_seq;
   user_ids_ = std::move(user_ids);
   unrouted_seq_ = unrouted_seq;
   return {true, {}, input_position};

@@ -72,6 +72,9 @@ std::string_view to_string(OrderStatus status) noexcept;
 struct OrderEvent {
   SymbolId symbol = kNoSymbol;  // kNoSymbol: the symbol was missing or unknown
   std::uint64_t seq = 0;        // per symbol, over all order events of that symbol
+  // Per user, over all that user's order events: the seq of the private
+  // channel `orders.<user>`, which carries events of several symbols.
+  std::uint64_t channel_seq = 0;
   OrderId order_id = 0;         // 0 when the request had no readable id
   UserId user = kNoUser;        // kNoUser: goes to `orders.unknown`
   OrderStatus status = OrderStatus::accepted;

@@ -161,22 +161,33 @@ TEST_F(OrderTypes, sequences_are_gap_free_per_channel_and_per_symbol) {
   limit(1, "alice", "sell", "100.00", "1.000");
   limit(2, "bob", "sell", "100.01", "1.000");
   const auto sweep = limit(3, "carol", "buy", "100.01", "2.000");
-  std::vector<std::uint64_t> trade_seqs, order_seqs;
+  std::vector<std::uint64_t> trade_seqs, order_payload_seqs;
+  std::map<std::string, std::vector<std::uint64_t>> private_seqs;
   for (const auto& e : sweep) {
     if (e.kind == EventKind::trade) {
       trade_seqs.push_back(e.seq);
       EXPECT_EQ(payload(e).at("trade_id").to_number<std::uint64_t>(), e.seq);
     }
-    if (e.kind == EventKind::order) order_seqs.push_back(e.seq);
+    if (e.kind == EventKind::order) {
+      order_payload_seqs.push_back(payload(e).at("seq").to_number<std::uint64_t>());
+      private_seqs[e.channel].push_back(e.seq);
+    }
   }
   EXPECT_EQ(trade_seqs, (std::vector<std::uint64_t>{1, 2}));
-  EXPECT_EQ(order_seqs, (std::vector<std::uint64_t>{3, 4, 5, 6}));  // 1, 2 were the two accepts
-  EXPECT_EQ(sweep.back().seq, 3u);                                   // third depth event
-  // Another symbol counts from 1 on its own.
+  // The symbol's order events: 1, 2 were the two accepts.
+  EXPECT_EQ(order_payload_seqs, (std::vector<std::uint64_t>{3, 4, 5, 6}));
+  // Each private channel counts its own: alice and bob had their accepts.
+  EXPECT_EQ(private_seqs["orders.carol"], (std::vector<std::uint64_t>{1, 2}));  // accepted, filled
+  EXPECT_EQ(private_seqs["orders.alice"], (std::vector<std::uint64_t>{2}));
+  EXPECT_EQ(private_seqs["orders.bob"], (std::vector<std::uint64_t>{2}));
+  EXPECT_EQ(sweep.back().seq, 3u);  // third depth event
+  // Another symbol counts from 1 on its own; alice's channel goes on.
   const auto eth = send(R"({"op":"new","id":1,"user":"alice","symbol":"ETH-USDT","side":"buy",)"
                         R"("type":"limit","price":"2000.05","qty":"3"})");
   ASSERT_EQ(eth.size(), 2u);
-  EXPECT_EQ(eth[0].seq, 1u);
+  EXPECT_EQ(payload(eth[0]).at("seq").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(eth[0].seq, 3u);
+  EXPECT_EQ(eth[0].channel, "orders.alice");
   EXPECT_EQ(eth[1].seq, 1u);
   EXPECT_EQ(eth[1].channel, "depth.ETH-USDT");
   EXPECT_EQ(depths(eth), Strings{R"(bids=[["2000.05","3.0"]] asks=[])"});
@@ -189,7 +200,9 @@ TEST_F(OrderTypes, each_order_event_goes_to_its_owners_channel) {
   for (const auto& e : events) channels.push_back(e.channel);
   EXPECT_EQ(channels, (Strings{"orders.bob", "trades.BTC-USDT", "orders.alice", "orders.bob",
                                "depth.BTC-USDT"}));
-  for (const auto& e : events) EXPECT_EQ(e.key, "BTC-USDT");
+  // Market data is keyed by symbol, a private channel by its user.
+  const Strings keys = {"bob", "BTC-USDT", "alice", "bob", "BTC-USDT"};
+  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].key, keys[i]) << events[i].channel;
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ struct Runner {
       processor.process(input[i], recorder);
     }
     std::vector<std::string> out;
-    for (const auto& e : recorder.events) out.push_back(e.channel + " " + e.payload);
+    // The envelope seq too: private channels count per user, not per symbol.
+    for (const auto& e : recorder.events) out.push_back(e.channel + " " + std::to_string(e.seq) + " " + e.payload);
     return out;
   }
   std::int64_t now = 0;
