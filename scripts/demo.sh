@@ -2,20 +2,50 @@
 # The main job: installs what is missing, builds (incrementally), starts a
 # throw-away redis-server, and runs tickcastd on the embedded defaults
 # (configs/demo.yaml: order flow → matching engine → embedded Kafka → Redis
-# cache and streams → the console) until Ctrl-C, printing where to look.
-# Ctrl-C stops everything this script started.
-# Usage: scripts/demo.sh [CONFIG]   (default: configs/demo.yaml)
+# cache and streams → the WebSocket gateway and the console) until Ctrl-C,
+# printing where to look. Ctrl-C stops everything this script started.
+# Usage: scripts/demo.sh [--kafka embedded|real] [CONFIG]
+#   CONFIG        default configs/demo.yaml; configs/exchange.yaml takes your
+#                 orders (scripts/order.sh) as well as the generator's
+#   --kafka real  run Apache Kafka (scripts/kafka.sh) instead of the embedded
+#                 broker; it is stopped and its data removed on exit
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 . scripts/lib.sh
 
-config=${1:-configs/demo.yaml}
+kafka=embedded config=configs/demo.yaml
+while [ $# -gt 0 ]; do
+  case $1 in
+    --kafka) kafka=${2:?--kafka needs embedded or real}; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -*) echo "demo.sh: unknown option $1" >&2; exit 2 ;;
+    *) config=$1; shift ;;
+  esac
+done
+case $kafka in embedded|real) ;; *) echo "demo.sh: --kafka must be embedded or real, not '$kafka'" >&2; exit 2 ;; esac
 scripts/deps.sh test
+[ "$kafka" = embedded ] || scripts/deps.sh kafka
 scripts/build.sh "$root/build"
 
-redis_dir=$(mktemp -d "${TMPDIR:-/tmp}/tickcast-demo-redis.XXXXXX")
-TICKCAST_REDIS_URL="redis://$(scripts/redis.sh start --dir "$redis_dir")"
+state=$(mktemp -d "${TMPDIR:-/tmp}/tickcast-demo.XXXXXX")
+daemon=""
+cleanup() {
+  [ -z "$daemon" ] || { kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
+  [ "$kafka" = embedded ] || scripts/kafka.sh stop --dir "$state/kafka" >/dev/null 2>&1 || true
+  scripts/redis.sh stop --dir "$state/redis"
+  rm -f "$TICKCAST_KAFKA_BOOTSTRAP_FILE"
+  rm -rf "$state"
+}
+trap cleanup EXIT
+# scripts/order.sh finds the brokers here (the embedded broker's port is
+# chosen when it starts).
+export TICKCAST_KAFKA_BOOTSTRAP_FILE=${TMPDIR:-/tmp}/tickcast-demo-$(id -u).kafka
+if [ "$kafka" = real ]; then
+  TICKCAST_KAFKA_BROKERS=$(scripts/kafka.sh start --port "$(free_port)" --dir "$state/kafka")
+  export TICKCAST_KAFKA_BROKERS
+fi
+TICKCAST_REDIS_URL="redis://$(scripts/redis.sh start --dir "$state/redis")"
 export TICKCAST_REDIS_URL
 admin="127.0.0.1:$(free_port)"
 TICKCAST_WS_LISTEN="127.0.0.1:$(free_port)"
@@ -24,7 +54,6 @@ build/bin/tickcastd run "$config" --admin "$admin" &
 daemon=$!
 # Ctrl-C reaches the daemon too (same process group); wait for its drain.
 trap 'wait "$daemon" 2>/dev/null || true' INT TERM
-trap 'kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; scripts/redis.sh stop --dir "$redis_dir"' EXIT
 
 for _ in $(seq 50); do curl -fs "http://$admin/health" >/dev/null 2>&1 && break; sleep 0.1; done
 cat >&2 <<MSG
@@ -34,6 +63,8 @@ cat >&2 <<MSG
     metrics: http://$admin/metrics
     websocket: ws://$TICKCAST_WS_LISTEN/   (REST: http://$TICKCAST_WS_LISTEN/api/v1/depth?symbol=BTC-USDT)
     redis:   $TICKCAST_REDIS_URL   (try: redis-cli -u $TICKCAST_REDIS_URL hgetall tc:ticker:BTC-USDT)
+    kafka:   $(cat "$TICKCAST_KAFKA_BOOTSTRAP_FILE" 2>/dev/null || echo "?") ($kafka; try: kcat -C -b \$(cat $TICKCAST_KAFKA_BOOTSTRAP_FILE) -t market-events -o -5 -e)
+$(grep -q 'topics: \[orders\]' "$config" && echo "    orders:  scripts/order.sh buy BTC-USDT 0.0005 --user alice   (see scripts/order.sh; outcome on orders.alice)")
   Trades print below as JSON lines; Ctrl-C stops everything.
 
 MSG

@@ -2,6 +2,9 @@
 
 #include <librdkafka/rdkafka_mock.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace tickcast::kafka {
 
 OptionSpecs KafkaCluster::options() {
@@ -15,6 +18,8 @@ OptionSpecs KafkaCluster::options() {
         {"embedded_brokers", OptionType::integer, false, "1", "With brokers: embedded, how many brokers the test cluster runs"},
         {"embedded_partitions", OptionType::integer, false, "4",
          "With brokers: embedded, partitions of each topic a kafka_source or kafka_sink names"},
+        {"bootstrap_file", OptionType::string, false, "",
+         "Once the cluster is up, write its bootstrap address (one line) to this file, for scripts and other daemons; removed at stop"},
     };
 }
 
@@ -57,6 +62,7 @@ KafkaCluster::KafkaCluster(const ConfigNode& o) {
     if (np < 1 || np > 1024) o["embedded_partitions"].fail("embedded_partitions must be 1 to 1024");
     embedded_brokers_ = int(nb);
     embedded_partitions_ = int(np);
+    bootstrap_file_ = o["bootstrap_file"].as_string();
 }
 
 KafkaCluster::~KafkaCluster() { stop(); }
@@ -67,6 +73,7 @@ void KafkaCluster::start(ResourceContext& context) {
     if (!embedded_) {
         context.log().info("Kafka brokers {}", bootstrap_);
         if (connect_timeout_.count() > 0) probe_brokers();
+        write_bootstrap_file();
         return;
     }
     // The test cluster's threads belong to a client handle; a producer with no
@@ -80,6 +87,18 @@ void KafkaCluster::start(ResourceContext& context) {
     bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_);
     context.log().info("embedded Kafka cluster (librdkafka's test broker, {} broker{}, {} partitions per topic) on {}",
                        embedded_brokers_, embedded_brokers_ == 1 ? "" : "s", embedded_partitions_, bootstrap_);
+    write_bootstrap_file();
+}
+
+void KafkaCluster::write_bootstrap_file() {
+    if (bootstrap_file_.empty()) return;
+    // Written aside and renamed, so a reader never sees half an address.
+    const std::string tmp = bootstrap_file_ + ".tmp";
+    std::ofstream(tmp, std::ios::trunc) << bootstrap_ << '\n';
+    std::error_code ec;
+    std::filesystem::rename(tmp, bootstrap_file_, ec);
+    if (ec) throw std::runtime_error("cannot write the bootstrap address to " + bootstrap_file_ + ": " + ec.message());
+    wrote_bootstrap_file_ = true;
 }
 
 void KafkaCluster::probe_brokers() {
@@ -114,6 +133,10 @@ void KafkaCluster::prepare_topic(const std::string& topic) {
 }
 
 void KafkaCluster::stop() {
+    if (std::exchange(wrote_bootstrap_file_, false)) {
+        std::error_code ec;
+        std::filesystem::remove(bootstrap_file_, ec);
+    }
     if (mock_) rd_kafka_mock_cluster_destroy(std::exchange(mock_, nullptr));
     mock_owner_.reset();
 }

@@ -50,12 +50,15 @@ public:
 
 private:
     void probe_brokers();
+    void write_bootstrap_file();
 
     bool embedded_ = false;
     int embedded_brokers_ = 1;
     int embedded_partitions_ = 4;
     std::chrono::milliseconds connect_timeout_{10'000};
     std::string bootstrap_;
+    std::string bootstrap_file_;
+    bool wrote_bootstrap_file_ = false;
     Properties properties_;
     ResourceContext* context_ = nullptr;
     ClientOpaque opaque_;
