@@ -62,7 +62,7 @@ KafkaCluster::KafkaCluster(const ConfigNode& o) {
     if (np < 1 || np > 1024) o["embedded_partitions"].fail("embedded_partitions must be 1 to 1024");
     embedded_brokers_ = int(nb);
     embedded_partitions_ = int(np);
-    bootstrap_file_ = o["bootstrap_file"].as_string();
+    if (o.has("bootstrap_file")) bootstrap_file_ = o["bootstrap_file"].as_string();
 }
 
 KafkaCluster::~KafkaCluster() { stop(); }
