@@ -28,34 +28,16 @@ scripts/deps.sh test
 [ "$kafka" = embedded ] || scripts/deps.sh kafka
 scripts/build.sh "$root/build"
 
-state=$(mktemp -d "${TMPDIR:-/tmp}/tickcast-demo.XXXXXX")
-daemon=""
-cleanup() {
-  [ -z "$daemon" ] || { kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
-  [ "$kafka" = embedded ] || scripts/kafka.sh stop --dir "$state/kafka" >/dev/null 2>&1 || true
-  scripts/redis.sh stop --dir "$state/redis"
-  rm -f "$TICKCAST_KAFKA_BOOTSTRAP_FILE"
-  rm -rf "$state"
-}
-trap cleanup EXIT
-# scripts/order.sh finds the brokers here (the embedded broker's port is
-# chosen when it starts).
-export TICKCAST_KAFKA_BOOTSTRAP_FILE=${TMPDIR:-/tmp}/tickcast-demo-$(id -u).kafka
-if [ "$kafka" = real ]; then
-  TICKCAST_KAFKA_BROKERS=$(scripts/kafka.sh start --port "$(free_port)" --dir "$state/kafka")
-  export TICKCAST_KAFKA_BROKERS
-fi
-TICKCAST_REDIS_URL="redis://$(scripts/redis.sh start --dir "$state/redis")"
-export TICKCAST_REDIS_URL
+stack_up "$(mktemp -d "${TMPDIR:-/tmp}/tickcast-demo.XXXXXX")" "$kafka"
+trap stack_down EXIT
 admin="127.0.0.1:$(free_port)"
 TICKCAST_WS_LISTEN="127.0.0.1:$(free_port)"
 export TICKCAST_WS_LISTEN
-build/bin/tickcastd run "$config" --admin "$admin" &
+stack_daemon - run "$config" --admin "$admin"
 daemon=$!
 # Ctrl-C reaches the daemon too (same process group); wait for its drain.
 trap 'wait "$daemon" 2>/dev/null || true' INT TERM
-
-for _ in $(seq 50); do curl -fs "http://$admin/health" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_healthy "$admin" || true
 cat >&2 <<MSG
 
   tickcast is running $config
@@ -65,7 +47,7 @@ cat >&2 <<MSG
     redis:   $TICKCAST_REDIS_URL   (try: redis-cli -u $TICKCAST_REDIS_URL hgetall tc:ticker:BTC-USDT)
     kafka:   $(cat "$TICKCAST_KAFKA_BOOTSTRAP_FILE" 2>/dev/null || echo "?") ($kafka; try: kcat -C -b \$(cat $TICKCAST_KAFKA_BOOTSTRAP_FILE) -t market-events -o -5 -e)
 $(grep -q 'topics: \[orders\]' "$config" && echo "    orders:  scripts/order.sh buy BTC-USDT 0.0005 --user alice   (see scripts/order.sh; outcome on orders.alice)")
-  Trades print below as JSON lines; Ctrl-C stops everything.
+  The daemon's output follows (demo.yaml prints trades as JSON lines); Ctrl-C stops everything.
 
 MSG
 sleep 2

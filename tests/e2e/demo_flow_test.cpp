@@ -8,22 +8,13 @@
 #include <map>
 #include <regex>
 
-#include "plugins/websocket/ws_client.hpp"
+#include "feed.hpp"
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
 
 using namespace tickcast::test;
 namespace json = boost::json;
 
-namespace {
-
-std::string free_address() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return "127.0.0.1:" + std::to_string(a.local_endpoint().port());
-}
-
-}  // namespace
 
 TEST(DemoFlow, a_websocket_client_gets_a_snapshot_then_every_trade_kafka_carries) {
     RedisServer redis;
@@ -40,29 +31,10 @@ TEST(DemoFlow, a_websocket_client_gets_a_snapshot_then_every_trade_kafka_carries
     ASSERT_TRUE(eventually([&] { return read_jsonl(dir.file("kafka.jsonl")).size() > 200; }, std::chrono::seconds(40)))
         << daemon.process().err();
     WsClient client(ws);
-    client.send(R"({"op":"subscribe","channels":["trades.BTC-USDT"],"id":1})");
-    std::optional<std::uint64_t> snapshot_seq;
-    std::vector<json::object> live;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
-    while (std::chrono::steady_clock::now() < until) {
-        auto text = client.read(std::chrono::milliseconds(500));
-        if (!text) continue;
-        json::object m = json::parse(*text).as_object();
-        const std::string type(m.at("type").as_string());
-        if (type == "snapshot") {
-            ASSERT_FALSE(snapshot_seq) << "one snapshot only";
-            snapshot_seq = m.at("seq").to_number<std::uint64_t>();
-        } else if (type == "event") {
-            ASSERT_TRUE(snapshot_seq) << "a delta before the snapshot: " << *text;
-            live.push_back(std::move(m));
-        } else {
-            ASSERT_TRUE(type == "ack" || type == "heartbeat") << *text;
-        }
-    }
-    ASSERT_TRUE(snapshot_seq);
+    const Feed feed = read_feed(client, "trades.BTC-USDT", std::chrono::seconds(6));
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    const auto& live = feed.live;
     ASSERT_GT(live.size(), 10u) << "trades should keep coming";
-    for (std::size_t i = 0; i < live.size(); ++i)
-        ASSERT_EQ(live[i].at("seq").to_number<std::uint64_t>(), *snapshot_seq + 1 + i) << "gap or overlap at " << i;
 
     // What the client got after the snapshot is exactly what Kafka carried.
     std::map<std::uint64_t, std::string> kafka;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "feed.hpp"
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
 
@@ -14,12 +15,6 @@ using namespace tickcast::test;
 namespace json = boost::json;
 
 namespace {
-
-std::string free_address() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return "127.0.0.1:" + std::to_string(a.local_endpoint().port());
-}
 
 struct StreamEntry {
     std::uint64_t seq;
