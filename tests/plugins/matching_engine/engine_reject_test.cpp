@@ -49,7 +49,7 @@ TEST_F(Rejects, unknown_symbol_is_rejected_to_the_user_with_an_empty_symbol) {
                            R"("type":"limit","price":"1.00","qty":"1.000"})");
   EXPECT_EQ(reason_of(events), "unknown_symbol");
   EXPECT_EQ(events.front().channel, "orders.alice");
-  EXPECT_EQ(events.front().key, "");
+  EXPECT_EQ(events.front().key, "alice");  // a private channel is keyed by its user
   EXPECT_EQ(payload(events.front()).at("symbol"), "");
   EXPECT_EQ(payload(events.front()).at("order_id"), 5);
 }
@@ -138,7 +138,7 @@ TEST_F(Rejects, cancel_of_an_unknown_id_is_rejected_to_orders_unknown_when_no_us
   const auto events = cancel(77);
   EXPECT_EQ(reason_of(events), "unknown_order");
   EXPECT_EQ(events.front().channel, "orders.unknown");
-  EXPECT_EQ(events.front().key, "BTC-USDT");
+  EXPECT_EQ(events.front().key, "unknown");
 }
 
 TEST_F(Rejects, cancel_by_another_user_is_rejected) {
@@ -176,7 +176,7 @@ TEST_F(Rejects, malformed_json_is_rejected_to_orders_unknown) {
   const auto events = send(R"({"op":"new",)");
   EXPECT_EQ(reason_of(events), "malformed_json");
   EXPECT_EQ(events.front().channel, "orders.unknown");
-  EXPECT_EQ(events.front().key, "");
+  EXPECT_EQ(events.front().key, "unknown");
   EXPECT_EQ(events.front().payload,
             R"({"type":"order","symbol":"","seq":1,"order_id":0,"user":"","status":"rejected",)"
             R"("filled_qty":"0","remaining_qty":"0","reason":"malformed_json","ts":1000})");
@@ -189,8 +189,8 @@ TEST_F(Rejects, rejections_never_stop_the_engine_and_leave_no_gaps) {
     for (const auto& e : send(json)) seqs.push_back(e.seq);
   }
   for (const auto& e : limit(1, "alice", "buy", "100.00", "1.000")) seqs.push_back(e.seq);
-  // Unrouted: 1, 2. BTC-USDT orders: 1 (the cancel), 2 (accepted). Depth: 1.
-  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 1, 2, 1}));
+  // orders.unknown: 1, 2, 3 (the cancel named no user). orders.alice: 1. Depth: 1.
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3, 1, 1}));
   EXPECT_EQ(levels(Side::buy), Strings{"100.00:1.000"});
 }
 
