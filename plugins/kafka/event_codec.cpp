@@ -28,21 +28,16 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 }  // namespace
 
-rd_kafka_headers_t* encode_headers(const Event& e, std::string_view stamp) {
-    rd_kafka_headers_t* h = rd_kafka_headers_new(4 + e.hops.size() + e.headers.size());
+rd_kafka_headers_t* encode_headers(const Event& e, const Hops& hops) {
+    rd_kafka_headers_t* h = rd_kafka_headers_new(3 + hops.size() + e.headers.size());
     add(h, header::channel, e.channel);
     add_number(h, header::seq, std::int64_t(e.seq));
     add_number(h, header::origin_ns, e.origin_ns);
     std::string name(header::hop_prefix);
-    for (const HopStamp& s : e.hops) {
+    for (const HopStamp& s : hops) {
         name.resize(header::hop_prefix.size());
         name += s.name();
         add_number(h, name, s.ns);
-    }
-    if (!stamp.empty()) {
-        name.resize(header::hop_prefix.size());
-        name += stamp;
-        add_number(h, name, now_ns());
     }
     for (const Header& x : e.headers) add(h, x.first, x.second);
     return h;

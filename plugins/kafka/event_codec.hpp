@@ -33,10 +33,10 @@ inline constexpr std::string_view hop_prefix = "tc.hop.";
 // Which event field becomes the message key.
 enum class KeyField { key, channel, none };
 
-// The headers for `e` (the caller owns the result, or hands it to
-// rd_kafka_producev which then owns it). `stamp`, when not empty, adds a hop
-// stamp with that name taken now (e.g. "kafka_out").
-rd_kafka_headers_t* encode_headers(const Event& e, std::string_view stamp);
+// The headers for `e` with `hops` in place of its own (the producer's copy
+// with its `kafka_out` stamp added). The caller owns the result, or hands it
+// to rd_kafka_producev which then owns it.
+rd_kafka_headers_t* encode_headers(const Event& e, const Hops& hops);
 
 std::string_view message_key(const Event& e, KeyField field);
 

@@ -34,7 +34,7 @@ const Properties& KafkaSink::default_properties() {
 }
 
 KafkaSink::KafkaSink(const ConfigNode& o)
-    : cluster_name_(o["cluster"].as_string()), topic_(o["topic"].as_string()), hop_(o["hop"].as_string()) {
+    : cluster_name_(o["cluster"].as_string()), topic_(o["topic"].as_string()), hop_name_(o["hop"].as_string()) {
     if (topic_.empty()) o["topic"].fail("topic must not be empty");
     const std::string key = o["key"].as_string();
     if (key == "key")
@@ -61,6 +61,7 @@ void KafkaSink::start(SinkContext& context) {
     context_ = &context;
     queue_full_ = &context.metrics().counter(metric::queue_full, "Times librdkafka's queue was full and the sink waited");
     delivery_failures_ = &context.metrics().counter(metric::delivery_failures, "Messages librdkafka reported as not delivered");
+    if (!hop_name_.empty()) hop_.emplace(context.metrics(), hop_name_);
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
     cluster_->prepare_topic(topic_);
 
@@ -98,18 +99,22 @@ void KafkaSink::produce_pending() {
             if (!produce(events[p.next], p.delivery)) {
                 // Full: delivery reports free room and wake serve(), which resumes here.
                 queue_full_->Increment();
+                if (hop_) hop_->flush();
                 return;
             }
             ++p.next;
         }
         pending_.pop_front();
     }
+    if (hop_) hop_->flush();
 }
 
 bool KafkaSink::produce(const Event& e, Delivery* d) {
     const std::string_view key = message_key(e, key_);
     const std::string_view value = e.payload_view();
-    rd_kafka_headers_t* headers = encode_headers(e, hop_);
+    Hops hops = e.hops;
+    if (hop_) hop_->stamp(hops, now_ns());
+    rd_kafka_headers_t* headers = encode_headers(e, hops);
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_RKT(topic_handle_.get()),
         // Not copied: d->batch keeps the payload alive until its report.

@@ -15,7 +15,9 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 
+#include <tickcast/hop_latency.hpp>
 #include <tickcast/tickcast.hpp>
 
 #include "client.hpp"
@@ -55,7 +57,8 @@ private:
     std::string cluster_name_, topic_;
     KeyField key_ = KeyField::key;
     Properties overrides_;
-    std::string hop_;
+    std::string hop_name_;
+    std::optional<HopLatency> hop_;  // stamps hop_name_, if any
     SinkContext* context_ = nullptr;
     std::shared_ptr<KafkaCluster> cluster_;
     ClientOpaque opaque_;

@@ -74,7 +74,7 @@ const Properties& KafkaSource::default_properties() {
 
 KafkaSource::KafkaSource(const ConfigNode& o)
     : cluster_name_(o["cluster"].as_string()), group_(o["group"].as_string()), topics_(o["topics"].as_strings()),
-      hop_(o["hop"].as_string()), commit_interval_(o["commit_interval"].as_duration()),
+      hop_name_(o["hop"].as_string()), commit_interval_(o["commit_interval"].as_duration()),
       revoke_timeout_(o["revoke_timeout"].as_duration()), retry_backoff_(o["retry_backoff"].as_duration()) {
     if (topics_.empty()) o["topics"].fail("give at least one topic");
     if (group_.empty()) o["group"].fail("group must not be empty");
@@ -134,6 +134,7 @@ void KafkaSource::start(SourceContext& context) {
     rebalances_ = &m.counter(metric::rebalances, "Partition assignments and revocations");
     redelivered_ = &m.counter(metric::redelivered, "Times a partition was read again from a batch a sink failed");
     decode_errors_ = &m.counter(metric::decode_errors, "Messages skipped because the codec could not read them");
+    if (!hop_name_.empty()) hop_.emplace(m, hop_name_);
 
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
     for (const std::string& t : topics_) cluster_->prepare_topic(t);
@@ -229,8 +230,8 @@ void KafkaSource::take(const rd_kafka_message_t& m) {
         if (decode_errors_logged_++ < 10)
             context_->log().warn("skipped {} offset {}: {}", last_tp_->str(), m.offset, error);
         msg.event.reset();
-    } else if (!hop_.empty()) {
-        msg.event->hops.add(hop_, now_ns());
+    } else if (hop_) {
+        hop_->stamp(msg.event->hops, now_ns());
     }
     pending_.push_back(std::move(msg));
 }
@@ -255,6 +256,7 @@ void KafkaSource::emit_pending() {
     for (const auto& [tp, r] : ranges) tracker_.emitted(*tp, r.first, r.second, token);
     ++outstanding_;
     context_->emit(std::move(batch), token);
+    if (hop_) hop_->flush();
 }
 
 void KafkaSource::wait_for_capacity() {

@@ -29,6 +29,7 @@
 #include <optional>
 
 #include <boost/asio/steady_timer.hpp>
+#include <tickcast/hop_latency.hpp>
 #include <tickcast/tickcast.hpp>
 
 #include "client.hpp"
@@ -95,7 +96,8 @@ private:
     std::vector<std::string> topics_;
     StartAt start_at_ = StartAt::committed;
     DecodeRules rules_;
-    std::string hop_;
+    std::string hop_name_;
+    std::optional<HopLatency> hop_;  // stamps hop_name_, if any
     std::size_t batch_max_ = 1024;
     std::chrono::nanoseconds commit_interval_, revoke_timeout_, retry_backoff_;
     Properties overrides_;

@@ -15,7 +15,7 @@ RedisPubSubSink::RedisPubSubSink(const ConfigNode& o)
 
 void RedisPubSubSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
     const std::string channel = prefix() + e.channel;
-    const std::string message = encode_message(e);
+    const std::string message = encode_message(e, stamped_hops(e));
     send({verb_, channel, message}, progress);
 }
 

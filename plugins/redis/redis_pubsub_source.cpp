@@ -60,7 +60,6 @@ void RedisPubSubSource::on_message(const redisReply& r) {
         if (malformed_count_++ < 10) context().log().warn("skipped a message on {}: {}", p.event.channel, error);
         return;
     }
-    p.event.hops.add("redis_in", now_ns());
     deliver(std::move(p));
 }
 

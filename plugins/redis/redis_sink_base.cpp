@@ -16,6 +16,7 @@ RedisSinkBase::RedisSinkBase(const ConfigNode& o, std::string connection_name)
 
 void RedisSinkBase::start(SinkContext& context) {
     context_ = &context;
+    out_hop_.emplace(context.metrics(), "redis_out");
     client_ = redis_resource(context, resource_name_)->make_client(context, connection_name_, false);
     client_->set_on_connected([this] { on_connected(); });
     client_->set_on_fatal([this](const std::string& why) { context_->fail("Redis " + client_->endpoint().display() + ": " + why); });
@@ -36,7 +37,14 @@ void RedisSinkBase::write(BatchRef batch, Completion done) {
     auto progress = std::make_shared<Progress>();
     progress->done = std::move(done);
     for (const Event& e : *batch) write_event(e, progress);
+    out_hop_->flush();
     finish_one(progress);
+}
+
+Hops RedisSinkBase::stamped_hops(const Event& e) {
+    Hops hops = e.hops;
+    out_hop_->stamp(hops, now_ns());
+    return hops;
 }
 
 void RedisSinkBase::send(const std::vector<std::string_view>& args, const std::shared_ptr<Progress>& progress) {

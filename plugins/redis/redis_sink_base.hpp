@@ -5,8 +5,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include <tickcast/hop_latency.hpp>
 #include <tickcast/tickcast.hpp>
 
 #include "redis_client.hpp"
@@ -41,12 +43,17 @@ protected:
     RedisClient& client() { return *client_; }
     SinkContext& context() { return *context_; }
     const std::string& prefix() const { return prefix_; }
+    // The event's hops plus this sink's `redis_out` stamp, which gives the
+    // reader downstream the Redis hop's latency (and this pipeline's, since
+    // the previous stamp, goes to tickcast_hop_latency_seconds).
+    Hops stamped_hops(const Event& e);
 
 private:
     void finish_one(const std::shared_ptr<Progress>& progress);
 
     std::string resource_name_, connection_name_, prefix_;
     SinkContext* context_ = nullptr;
+    std::optional<HopLatency> out_hop_;
     std::shared_ptr<RedisClient> client_;
 };
 

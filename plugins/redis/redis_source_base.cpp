@@ -29,6 +29,7 @@ void RedisSourceBase::start_base(SourceContext& context) {
     gaps_ = &context.metrics().counter("tickcast_redis_source_gaps_total", "Times a channel's seq jumped: events were lost upstream");
     missed_ = &context.metrics().counter("tickcast_redis_source_missed_events_total", "Events missing from the seq jumps");
     duplicates_ = &context.metrics().counter("tickcast_redis_source_duplicates_total", "Events dropped because their seq was not new");
+    in_hop_.emplace(context.metrics(), "redis_in");
 }
 
 void RedisSourceBase::stop() {
@@ -41,6 +42,7 @@ void RedisSourceBase::stop() {
 
 bool RedisSourceBase::deliver(Pending p) {
     Event& e = p.event;
+    in_hop_->stamp(e.hops, now_ns());
     if (e.seq != 0 && !track_acks_) {
         auto [it, fresh] = last_seq_.try_emplace(e.channel, 0);
         const std::uint64_t last = it->second;
@@ -91,6 +93,7 @@ void RedisSourceBase::pump() {
         if (track_acks_) unacked_.emplace(token, std::move(ids));
         context_->emit(std::move(batch), token);
     }
+    in_hop_->flush();
     on_backlog(false);
 }
 

@@ -12,9 +12,11 @@
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include <tickcast/hop_latency.hpp>
 #include <tickcast/tickcast.hpp>
 
 namespace tickcast::redis {
@@ -33,7 +35,8 @@ protected:
     static OptionSpecs common_options();
 
     void start_base(SourceContext& context);
-    // Checks the sequence and queues the event; false if it was a duplicate.
+    // Stamps the `redis_in` hop, checks the sequence and queues the event;
+    // false if it was a duplicate.
     bool deliver(Pending p);
     // Emits what the pipeline can take now (call after a burst of deliver()).
     void pump();
@@ -67,6 +70,7 @@ private:
     prometheus::Counter* gaps_ = nullptr;
     prometheus::Counter* missed_ = nullptr;
     prometheus::Counter* duplicates_ = nullptr;
+    std::optional<HopLatency> in_hop_;
 
 protected:
     // Consumer-group mode: acknowledge per entry, and no sequence checks

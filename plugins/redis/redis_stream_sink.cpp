@@ -35,7 +35,7 @@ bool RedisStreamSink::accept(const redisReply& reply, std::string& error) {
 void RedisStreamSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
     const std::string key = prefix() + e.channel;
     const std::string id = e.seq == 0 ? "*" : std::to_string(e.seq) + "-0";
-    const std::string seq = std::to_string(e.seq), ts = std::to_string(e.origin_ns), hops = encode_hops(e.hops);
+    const std::string seq = std::to_string(e.seq), ts = std::to_string(e.origin_ns), hops = encode_hops(stamped_hops(e));
     send({"XADD", key, "MAXLEN", approximate_ ? "~" : "=", maxlen_, id, "seq", seq, "ts", ts, "key", e.key, "hops", hops,
           "payload", e.payload_view()},
          progress);

@@ -188,7 +188,6 @@ void RedisStreamSource::on_entries(const redisReply& r) {
                     else if (name == "key") p.event.key = std::string(value);
                     else if (name == "hops") decode_hops(value, p.event.hops);
                 }
-                p.event.hops.add("redis_in", now_ns());
                 // A duplicate in group mode is still acknowledged, so it leaves the pending list.
                 if (!deliver(std::move(p)) && !group_.empty()) acknowledged({{key, id}});
             }

@@ -80,7 +80,9 @@ void decode_hops(std::string_view text, Hops& hops) {
     }
 }
 
-std::string encode_message(const Event& e) {
+std::string encode_message(const Event& e) { return encode_message(e, e.hops); }
+
+std::string encode_message(const Event& e, const Hops& hops) {
     std::string out;
     const std::string_view payload = e.payload_view();
     out.reserve(payload.size() + 64);
@@ -93,7 +95,7 @@ std::string encode_message(const Event& e) {
     out += ' ';
     out += escape_key(e.key);
     out += ' ';
-    out += encode_hops(e.hops);
+    out += encode_hops(hops);
     out += '\n';
     out += payload;
     return out;

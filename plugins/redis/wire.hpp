@@ -15,6 +15,8 @@
 namespace tickcast::redis {
 
 std::string encode_message(const Event& e);
+// The same with `hops` in place of the event's own.
+std::string encode_message(const Event& e, const Hops& hops);
 // Fills seq, origin_ns, flags, key, hops and payload; false (with `error`) on a malformed message.
 bool decode_message(std::string_view message, Event& e, std::string& error);
 
