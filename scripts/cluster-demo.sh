@@ -57,7 +57,7 @@ done
   echo "    kafka:    $TICKCAST_KAFKA_BROKERS ($kafka)"
   echo "    redis:    $TICKCAST_REDIS_URL"
   for a in "${admin[@]}"; do echo "    admin:    $a/metrics   (${a%% *})"; done
-  for w in "${ws[@]}"; do echo "    gateway:  $w"; done
+  for w in "${ws[@]}"; do echo "    gateway:  $w   (page: http${w#ws})"; done
   echo "  Every gateway serves the same streams; Ctrl-C stops everything."
   echo
 } >&2

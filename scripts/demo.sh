@@ -41,6 +41,7 @@ wait_healthy "$admin" || true
 cat >&2 <<MSG
 
   tickcast is running $config
+    page:    http://$TICKCAST_WS_LISTEN/   (the live order book and trades)
     health:  http://$admin/health
     metrics: http://$admin/metrics
     websocket: ws://$TICKCAST_WS_LISTEN/   (REST: http://$TICKCAST_WS_LISTEN/api/v1/depth?symbol=BTC-USDT)

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "gateway.hpp"
+#include "page.hpp"
 #include "websocket_session.hpp"
 
 namespace tickcast::websocket {
@@ -122,8 +123,9 @@ void HttpSession::serve_rest(const Request& request) {
     const auto qmark = target.find('?');
     const std::string_view path = target.substr(0, qmark);
     if (request.method() != http::verb::get) return respond(405, error_body("only GET is supported"));
+    if (path == "/" || path == "/index.html") return respond(200, std::string(page_html()), "text/html; charset=utf-8");
     const bool trades = path == "/api/v1/trades", depth = path == "/api/v1/depth";
-    if (!trades && !depth) return respond(404, error_body("not found; try /api/v1/trades?symbol=S or /api/v1/depth?symbol=S"));
+    if (!trades && !depth) return respond(404, error_body("not found; try / (the live page), /api/v1/trades?symbol=S or /api/v1/depth?symbol=S"));
 
     const auto query = parse_query(qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1));
     auto symbol = query.find("symbol");
@@ -159,10 +161,10 @@ void HttpSession::serve_rest(const Request& request) {
         cache->read_depth(symbol->second, count, std::move(answer));
 }
 
-void HttpSession::respond(unsigned status, std::string body) {
+void HttpSession::respond(unsigned status, std::string body, std::string_view content_type) {
     auto response = std::make_shared<http::response<http::string_body>>(http::status(status), version_);
     response->set(http::field::server, "tickcastd");
-    response->set(http::field::content_type, "application/json");
+    response->set(http::field::content_type, content_type);
     response->keep_alive(keep_alive_);
     response->body() = std::move(body);
     response->prepare_payload();

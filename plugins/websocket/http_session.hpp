@@ -31,7 +31,7 @@ private:
     void on_read(boost::beast::error_code ec);
     void upgrade(Request request);
     void serve_rest(const Request& request);
-    void respond(unsigned status, std::string body);
+    void respond(unsigned status, std::string body, std::string_view content_type = "application/json");
 
     boost::beast::tcp_stream stream_;
     std::shared_ptr<Gateway> gateway_;
