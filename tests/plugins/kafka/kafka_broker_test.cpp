@@ -87,6 +87,11 @@ TEST(KafkaBroker, two_sources_in_a_group_split_four_partitions_and_keep_per_key_
     consumer_group(brokers(), four_partition_topic("group"));
 }
 
+// Real broker only: on the embedded one the four group joins take ~90 s.
+TEST(KafkaBroker, start_committed_earliest_and_latest_read_what_they_say) {
+    start_positions(brokers(), four_partition_topic("start"));
+}
+
 TEST(KafkaBroker, kcat_reads_what_the_sink_wrote_and_the_source_reads_what_kcat_wrote) {
     kcat_interop(brokers(), RealKafka::address);
 }

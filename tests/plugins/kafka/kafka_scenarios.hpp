@@ -4,6 +4,8 @@
 // resource's brokers option.
 #pragma once
 
+#include <functional>
+
 #include "kafka_test_support.hpp"
 
 namespace tickcast::kafka::test {
@@ -154,6 +156,49 @@ inline void kcat_interop(const std::string& brokers, const std::string& bootstra
     EXPECT_EQ(got.lines, 50u);
     EXPECT_EQ(got.seqs["trades.K1"].size(), 10u);
     EXPECT_EQ(metric(m, R"(tickcast_kafka_source_decode_errors_total{pipeline="consume",plugin="kafka_source"})"), 1);
+}
+
+// Runs one kafka_source (`group`, `start`) on `topic`; once it has its
+// partitions, calls `once_assigned`, then waits for `expected` events and a
+// second more for any extra one. Returns what the source delivered.
+inline Captured read_from(const std::string& brokers, const std::string& topic, const std::string& group, const std::string& start,
+                          std::size_t expected, const std::function<void()>& once_assigned = {}) {
+    TempDir dir;
+    const std::string out = dir.file("out.jsonl");
+    DaemonRun run(cluster_yaml(brokers) + "pipelines:\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic +
+                  "], group: " + group + ", start: " + start + ", commit_interval: 50ms}\n    sinks: [{plugin: capture_sink, path: " + out + "}]\n");
+    const std::string assigned = R"(tickcast_kafka_source_rebalances_total{pipeline="consume",plugin="kafka_source"})";
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (metric(run.metrics(), assigned) < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+    EXPECT_GE(metric(run.metrics(), assigned), 1) << "the source never got its partitions";
+    if (once_assigned) {
+        std::this_thread::sleep_for(2s);  // the `latest` position is fetched after the assignment
+        once_assigned();
+    }
+    if (expected > 0) wait_for_lines(out, expected);
+    std::this_thread::sleep_for(1s);
+    run.shutdown();
+    EXPECT_EQ(run.wait(), 0);
+    Captured got;
+    got.read(out);
+    return got;
+}
+
+// The three start positions: `committed` resumes after the group's commit
+// (from the earliest offset when there is none), `earliest` and `latest`
+// ignore the group's commits the first time a partition is assigned.
+inline void start_positions(const std::string& brokers, const std::string& topic) {
+    produce(brokers, topic, 80);
+    const std::string group = unique_name("g");
+    EXPECT_EQ(read_from(brokers, topic, group, "committed", 80).lines, 80u) << "no commit yet: from the earliest";
+    produce(brokers, topic, 40);
+    const Captured resumed = read_from(brokers, topic, group, "committed", 40);
+    EXPECT_EQ(resumed.lines, 40u) << "after the commit: only what is new";
+    for (const auto& [channel, seqs] : resumed.seqs)
+        EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3, 4, 5})) << channel << ": the second run's events, in order";
+    EXPECT_EQ(read_from(brokers, topic, unique_name("g"), "latest", 40, [&] { produce(brokers, topic, 40); }).lines, 40u)
+        << "latest: only what was written after the source started";
+    EXPECT_EQ(read_from(brokers, topic, group, "earliest", 160).lines, 160u) << "earliest: everything, the commits ignored";
 }
 
 }  // namespace tickcast::kafka::test
