@@ -31,7 +31,7 @@ install(EXPORT tickcastTargets NAMESPACE tickcast:: DESTINATION ${TICKCAST_CMAKE
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/tickcastConfig.cmake.in
   ${PROJECT_BINARY_DIR}/tickcastConfig.cmake
   INSTALL_DESTINATION ${TICKCAST_CMAKE_INSTALL_DIR}
-  PATH_VARS TICKCAST_PLUGIN_INSTALL_DIR)
+  PATH_VARS TICKCAST_PLUGIN_INSTALL_DIR CMAKE_INSTALL_BINDIR)
 # 0.x: a minor release may break the SDK, so only 0.1.* satisfies 0.1.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/tickcastConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
