@@ -62,12 +62,12 @@ TEST(SinkHarness, reports_each_batch_outcome_as_the_sink_completes_it) {
 }
 
 TEST(SinkHarness, advance_runs_the_sinks_timers_for_that_long) {
-    SinkHarness sink(mock(), "fail_sink", {{"delay", "40ms"}});
+    SinkHarness sink(mock(), "fail_sink", {{"delay", "200ms"}});
     ASSERT_TRUE(sink.start());
     const auto id = sink.write({event("a", "1")});
-    sink.advance(10ms);
+    sink.advance(20ms);
     EXPECT_EQ(sink.pending(), 1u);
-    sink.advance(60ms);
+    sink.advance(300ms);
     ASSERT_TRUE(sink.ack(id).has_value());
     EXPECT_TRUE(sink.ack(id)->ok);
 }
