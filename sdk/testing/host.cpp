@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/post.hpp>
+
 namespace tickcast::testing {
 
 namespace {
@@ -22,7 +24,10 @@ YAML::Node option_node(const std::string& text) {
 // Whether a Prometheus label block `{a="1",b="2"}` holds every wanted label.
 bool has_labels(std::string_view block, const Labels& wanted) {
     return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
-        return block.find(kv.first + "=\"" + kv.second + "\"") != std::string_view::npos;
+        const std::string label = kv.first + "=\"" + kv.second + "\"";
+        for (std::size_t at = block.find(label); at != std::string_view::npos; at = block.find(label, at + 1))
+            if (at > 0 && (block[at - 1] == '{' || block[at - 1] == ',')) return true;
+        return false;
     });
 }
 
@@ -57,7 +62,13 @@ Host::Host(const PluginLibrary& library, const std::string& plugin, PluginKind k
             if (r.name == name) return r.resource;
         return nullptr;
     };
-    s.services.fail = [this](const std::string& who, const std::string& reason) { note_failure(who + ": " + reason); };
+    // fail() may come from any thread: it is recorded on the test's.
+    s.services.fail = [this, owner = std::this_thread::get_id()](const std::string& who, const std::string& reason) {
+        if (std::this_thread::get_id() == owner)
+            note_failure(who + ": " + reason);
+        else
+            boost::asio::post(*io_, [this, what = who + ": " + reason] { note_failure(what); });
+    };
 
     // The options as a config would give them, checked and completed by the
     // daemon's own code so that a test sees exactly what a pipeline would.

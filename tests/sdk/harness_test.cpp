@@ -21,7 +21,8 @@ const std::string bad_dir = TICKCAST_BAD_PLUGIN_DIR;
 PluginLibrary mock() { return PluginLibrary::load(plugin_dir + "/libtickcast_mock.so"); }
 
 // A sink that completes each batch from a thread of its own, as a client
-// library's delivery callback would, and fails the context on "fatal".
+// library's delivery callback would, and from there fails the context on
+// "fatal".
 class ThreadedSink final : public tickcast::Sink {
 public:
     ~ThreadedSink() override {
@@ -29,9 +30,10 @@ public:
     }
     void start(tickcast::SinkContext& context) override { context_ = &context; }
     void write(tickcast::BatchRef batch, tickcast::Completion done) override {
-        if (batch->front().payload_view() == "fatal") context_->fail("the broker said no");
-        threads_.emplace_back([d = std::move(done)]() mutable {
+        const bool fatal = batch->front().payload_view() == "fatal";
+        threads_.emplace_back([this, fatal, d = std::move(done)]() mutable {
             std::this_thread::sleep_for(5ms);
+            if (fatal) context_->fail("the broker said no");
             d();
         });
     }

@@ -22,9 +22,10 @@
 // advance(d) runs it for d of real time, run_until(...) until a condition
 // holds. Keep the durations a plugin is configured with short in tests.
 //
-// Threading: a harness is used from the test's thread. Completions may be
-// called from any thread (as in the daemon); they are recorded on the
-// test's thread the next time the io_context runs.
+// Threading: a harness is used from the test's thread. Completions and
+// context.fail() may be called from any thread (as in the daemon); from
+// another thread they are recorded on the test's the next time the
+// io_context runs.
 //
 // Exceptions: as in tickcastd, an exception out of a plugin call does not
 // escape: it is recorded in failures() ("write threw: ..."), and a batch
@@ -32,8 +33,8 @@
 // with bad options throws ConfigError, as the daemon reports it.
 //
 // Lifetime: a PluginLibrary keeps its shared library mapped while it or any
-// harness made from it lives; destroy the harness (which stops the plugin
-// if the test did not) before the library goes.
+// harness made from it lives, so a harness may outlive the PluginLibrary
+// object. A harness stops its plugin on destruction if the test did not.
 #pragma once
 
 #include <chrono>
