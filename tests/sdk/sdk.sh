@@ -53,12 +53,31 @@ example)
 
 scaffold)
   SOURCE=$1 PREFIX=$2 WORK=$3
-  mkdir -p "$WORK" && cd "$WORK" && rm -rf risk_feed
+  mkdir -p "$WORK" && cd "$WORK" && rm -rf risk_feed tick_gen tagger
   "$SOURCE/scripts/new-plugin.sh" risk_feed --kind sink
   cmake -S risk_feed -B risk_feed/build -G Ninja -DCMAKE_PREFIX_PATH="$PREFIX"
   cmake --build risk_feed/build
   ctest --test-dir risk_feed/build --output-on-failure
   TICKCAST_PLUGIN_PATH=risk_feed/build/plugins "$PREFIX/bin/tickcastd" plugins risk_feed
+  # The other kinds, generated and tested the same way ...
+  "$SOURCE/scripts/new-plugin.sh" tick_gen --kind source
+  "$SOURCE/scripts/new-plugin.sh" tagger --kind stage
+  for p in tick_gen tagger; do
+    cmake -S $p -B $p/build -G Ninja -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
+    cmake --build $p/build
+    ctest --test-dir $p/build --output-on-failure
+  done
+  # ... then all three in one pipeline of the installed daemon.
+  cat >pipeline.yaml <<EOF
+pipelines:
+  generated:
+    source: {plugin: tick_gen, channel: ticks, count: 5}
+    stages: [{plugin: tagger, tag: scaffolded}]
+    sinks: [{plugin: risk_feed}, {plugin: file_sink, path: $WORK/out.jsonl, format: envelope}]
+EOF
+  TICKCAST_PLUGIN_PATH=risk_feed/build/plugins:tick_gen/build/plugins:tagger/build/plugins \
+    "$PREFIX/bin/tickcastd" --log-level warn run pipeline.yaml
+  [ "$(grep -c '"headers":{"tagger":"scaffolded"}' out.jsonl)" = 5 ] || fail "expected 5 tagged events in: $(cat out.jsonl)"
   ;;
 
 abi)
