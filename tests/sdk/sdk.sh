@@ -78,6 +78,13 @@ EOF
   TICKCAST_PLUGIN_PATH=risk_feed/build/plugins:tick_gen/build/plugins:tagger/build/plugins \
     "$PREFIX/bin/tickcastd" --log-level warn run pipeline.yaml
   [ "$(grep -c '"headers":{"tagger":"scaffolded"}' out.jsonl)" = 5 ] || fail "expected 5 tagged events in: $(cat out.jsonl)"
+  # The sink as a plugin built against an older SDK would be: refused by the
+  # daemon, and by the harness, with the reason.
+  cmake -S risk_feed -B risk_feed/build-old -G Ninja -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_CXX_FLAGS=-DTICKCAST_ABI_VERSION=0 >/dev/null
+  cmake --build risk_feed/build-old --target risk_feed
+  out=$(TICKCAST_PLUGIN_PATH=risk_feed/build-old/plugins "$PREFIX/bin/tickcastd" plugins)
+  grep -q "^refused .*/libtickcast_risk_feed.so: ABI mismatch: the library was built for tickcast plugin ABI 0 (SDK [0-9.]*), this tickcastd speaks ABI [0-9]*" <<<"$out" ||
+    fail "the old plugin was not refused: $out"
   ;;
 
 abi)
