@@ -57,8 +57,9 @@
 
 namespace tickcast::testing {
 
-// A plugin library that could not be used; what() is tickcastd's reason,
-// e.g. "ABI mismatch: the library was built for tickcast plugin ABI 2 ...".
+// A plugin library that could not be used. what() names the file and gives
+// tickcastd's reason: "tickcast plugin library F refused: ABI mismatch: the
+// library was built for tickcast plugin ABI 0 (SDK ...), this tickcastd ..."
 class TICKCAST_SDK_API LoadError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -73,11 +74,12 @@ public:
     // Runs a registration function (the one given to TICKCAST_PLUGIN_LIBRARY).
     static PluginLibrary from_registration(const std::function<void(PluginRegistry&)>& register_plugins);
 
-    // What the library registered, in registration order.
+    // What the library registered.
     std::vector<PluginInfo> plugins() const;
     // The plugin `name` of `kind`; throws std::out_of_range naming what exists.
     const PluginInfo& info(const std::string& name, PluginKind kind) const;
 
+    // The loaded library and its plugins; used by the harnesses.
     struct Impl;
     const std::shared_ptr<const Impl>& impl() const { return impl_; }
 
