@@ -48,7 +48,46 @@ void register_threaded(tickcast::PluginRegistry& r) {
                [](const tickcast::ConfigNode&) { return std::make_unique<ThreadedSink>(); });
 }
 
+// A resource and a sink that appends what it receives to it, named by an
+// option of type resource.
+struct Journal final : tickcast::Resource {
+    std::vector<std::string> lines;
+};
+
+class JournalSink final : public tickcast::Sink {
+public:
+    explicit JournalSink(const tickcast::ConfigNode& o) : journal_name_(o["journal"].as_string()) {}
+    void start(tickcast::SinkContext& context) override { journal_ = context.resource_as<Journal>(journal_name_); }
+    void write(tickcast::BatchRef batch, tickcast::Completion done) override {
+        for (const tickcast::Event& e : *batch) journal_->lines.emplace_back(e.payload_view());
+        done();
+    }
+
+private:
+    std::string journal_name_;
+    std::shared_ptr<Journal> journal_;
+};
+
+void register_journal(tickcast::PluginRegistry& r) {
+    r.add_sink({"journal_sink", tickcast::PluginKind::sink, "appends payloads to a journal",
+                {{"journal", tickcast::OptionType::resource, true, "", "the journal", "journal"}}},
+               [](const tickcast::ConfigNode& o) { return std::make_unique<JournalSink>(o); });
+}
+
 }  // namespace
+
+TEST(SinkHarness, gives_the_plugin_the_resources_the_test_declares) {
+    const auto library = PluginLibrary::from_registration(register_journal);
+    auto journal = std::make_shared<Journal>();
+    SinkHarness sink(library, "journal_sink", {{"journal", "j"}}, {{"j", "journal", journal}});
+    ASSERT_TRUE(sink.start());
+    ASSERT_TRUE(sink.wait_for_ack(sink.write({event("a", "one"), event("a", "two")})));
+    EXPECT_EQ(journal->lines, (std::vector<std::string>{"one", "two"}));
+
+    EXPECT_THROW(SinkHarness(library, "journal_sink", {{"journal", "j"}}, {{"j", "redis", journal}}), tickcast::ConfigError)
+        << "a resource of the wrong plugin is refused, as in a config";
+    EXPECT_THROW(SinkHarness(library, "journal_sink", {{"journal", "missing"}}), tickcast::ConfigError);
+}
 
 TEST(SinkHarness, reports_each_batch_outcome_as_the_sink_completes_it) {
     SinkHarness sink(mock(), "fail_sink", {{"fail_every", "2"}});
