@@ -11,6 +11,12 @@
 
 #include <tickcast/export.hpp>
 
+// The build sets it from CMAKE_INSTALL_LIBDIR; others (the SDK's testing
+// library) search only the build tree's and the common installed layout.
+#ifndef TICKCAST_PLUGIN_INSTALL_RELDIR
+#define TICKCAST_PLUGIN_INSTALL_RELDIR "lib/tickcast/plugins"
+#endif
+
 namespace tickcast::core {
 
 namespace fs = std::filesystem;
@@ -90,7 +96,8 @@ std::vector<fs::path> PluginCatalog::search_path(const std::vector<std::string>&
     boost::system::error_code ec;
     const fs::path exe_dir = boost::dll::program_location(ec).parent_path().string();
     if (!ec) {
-        for (const fs::path& candidate : {exe_dir / ".." / "plugins", exe_dir / ".." / "lib" / "tickcast" / "plugins"}) {
+        for (const fs::path& candidate : {exe_dir / ".." / "plugins", exe_dir / ".." / TICKCAST_PLUGIN_INSTALL_RELDIR,
+                                          exe_dir / ".." / "lib" / "tickcast" / "plugins"}) {
             if (fs::is_directory(candidate)) add(candidate);
         }
     }
