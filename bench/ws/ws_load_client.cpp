@@ -1,0 +1,315 @@
+#include "ws/ws_load_client.hpp"
+
+#include <netinet/in.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/bench_support.hpp"
+
+namespace tickcast::bench {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::string_view event_prefix = R"({"type":"event","channel":")";
+constexpr std::string_view seq_field = R"(","seq":)";
+constexpr std::string_view ts_field = R"("ts":)";
+
+bool starts_with(const char* p, std::size_t n, std::string_view s) { return n >= s.size() && std::memcmp(p, s.data(), s.size()) == 0; }
+
+// Digits at p (up to end) into v; returns the position after them, or null if none.
+const char* parse_u64(const char* p, const char* end, std::uint64_t& v) {
+    const auto r = std::from_chars(p, end, v);
+    return r.ec == std::errc() ? r.ptr : nullptr;
+}
+
+}  // namespace
+
+struct WsLoadClient::Connection {
+    enum class State { connecting, handshaking, subscribing, live, closed };
+    explicit Connection(asio::io_context& io) : socket(io) {}
+    tcp::socket socket;
+    char* buf = nullptr;
+    std::size_t filled = 0;
+    std::uint64_t skip = 0;  // bytes of an oversized frame still to discard
+    std::uint64_t last_seq = 0;
+    std::uint32_t channel = 0;
+    std::size_t index = 0;
+    State state = State::connecting;
+};
+
+WsLoadClient::WsLoadClient(LoadSpec spec) : spec_(std::move(spec)) {
+    server_ = tcp::endpoint(asio::ip::make_address(spec_.host), spec_.port);
+    arena_.resize(spec_.connections * spec_.buffer_bytes);
+    conns_.reserve(spec_.connections);
+    for (std::size_t i = 0; i < spec_.connections; ++i) {
+        auto c = std::make_unique<Connection>(io_);
+        c->buf = arena_.data() + i * spec_.buffer_bytes;
+        c->channel = std::uint32_t(i % spec_.channels);
+        c->index = i;
+        conns_.push_back(std::move(c));
+    }
+}
+
+WsLoadClient::~WsLoadClient() { stop(); }
+
+void WsLoadClient::run() {
+    asio::post(io_, [this] { start_next(); });
+    thread_ = std::thread([this] {
+        tid_ = int(::syscall(SYS_gettid));
+        auto guard = asio::make_work_guard(io_);
+        io_.run();
+    });
+}
+
+void WsLoadClient::stop() {
+    if (!thread_.joinable()) return;
+    asio::post(io_, [this] {
+        for (auto& c : conns_) {
+            boost::system::error_code ignored;
+            c->state = Connection::State::closed;
+            c->socket.close(ignored);
+        }
+        io_.stop();
+    });
+    thread_.join();
+}
+
+void WsLoadClient::set_window(std::int64_t from_ns, std::int64_t to_ns) {
+    window_to_.store(to_ns, std::memory_order_relaxed);
+    window_from_.store(from_ns, std::memory_order_relaxed);
+}
+
+// Connections ---------------------------------------------------------------
+
+void WsLoadClient::start_next() {
+    while (in_flight_ < spec_.connect_parallel && next_ < conns_.size()) {
+        Connection& c = *conns_[next_++];
+        ++in_flight_;
+        boost::system::error_code ec;
+        c.socket.open(tcp::v4(), ec);
+        if (!ec && spec_.source_addresses > 1) {
+            // Bind only the address; the port is chosen at connect() for the
+            // 4-tuple (IP_BIND_ADDRESS_NO_PORT), so each source address has
+            // its own ephemeral range.
+            int one = 1;
+            ::setsockopt(c.socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            const auto a = asio::ip::address_v4((127u << 24) | std::uint32_t(1 + c.index % std::size_t(spec_.source_addresses)));
+            c.socket.bind(tcp::endpoint(a, 0), ec);
+        }
+        if (ec) {
+            fail(c, "socket: " + ec.message());
+            continue;
+        }
+        c.socket.async_connect(server_, [this, &c](const boost::system::error_code& e) { on_connect(c, e); });
+    }
+}
+
+void WsLoadClient::on_connect(Connection& c, const boost::system::error_code& ec) {
+    if (ec) {
+        ++results_.connect_failures;
+        return fail(c, "connect: " + ec.message());
+    }
+    c.state = Connection::State::handshaking;
+    const std::string path = spec_.server == LoadSpec::Server::nchan ? "/sub/" + spec_.nchan_id_prefix + std::to_string(c.channel) : "/";
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + spec_.host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    boost::system::error_code wec;
+    asio::write(c.socket, asio::buffer(req), wec);
+    if (wec) return fail(c, "handshake write: " + wec.message());
+    read(c);
+}
+
+void WsLoadClient::fail(Connection& c, const std::string& why) {
+    if (results_.first_error.empty()) results_.first_error = why;
+    const bool was_pending = c.state == Connection::State::connecting || c.state == Connection::State::handshaking ||
+                             c.state == Connection::State::subscribing;
+    c.state = Connection::State::closed;
+    boost::system::error_code ignored;
+    c.socket.close(ignored);
+    if (was_pending) {
+        failed_.fetch_add(1, std::memory_order_relaxed);
+        --in_flight_;
+        start_next();
+    }
+}
+
+void WsLoadClient::ready(Connection& c) {
+    c.state = Connection::State::live;
+    subscribed_.fetch_add(1, std::memory_order_relaxed);
+    --in_flight_;
+    start_next();
+}
+
+// Reading -------------------------------------------------------------------
+
+void WsLoadClient::read(Connection& c) {
+    c.socket.async_read_some(asio::buffer(c.buf + c.filled, spec_.buffer_bytes - c.filled),
+                             [this, &c](const boost::system::error_code& ec, std::size_t n) { on_read(c, ec, n); });
+}
+
+void WsLoadClient::on_read(Connection& c, const boost::system::error_code& ec, std::size_t n) {
+    if (c.state == Connection::State::closed) return;
+    if (ec) {
+        ++results_.socket_errors;
+        return fail(c, "read: " + ec.message());
+    }
+    c.filled += n;
+    if (c.state == Connection::State::handshaking && !on_handshake(c)) return;
+    on_frames(c, realtime_ns());
+    if (c.state != Connection::State::closed) read(c);
+}
+
+bool WsLoadClient::on_handshake(Connection& c) {
+    const std::string_view got(c.buf, c.filled);
+    const auto end = got.find("\r\n\r\n");
+    if (end == std::string_view::npos) {
+        if (c.filled == spec_.buffer_bytes) fail(c, "handshake: response headers too long");
+        else read(c);
+        return false;
+    }
+    if (got.substr(0, 12) != "HTTP/1.1 101") {
+        fail(c, "handshake refused: " + std::string(got.substr(0, got.find("\r\n"))));
+        return false;
+    }
+    std::memmove(c.buf, c.buf + end + 4, c.filled - end - 4);
+    c.filled -= end + 4;
+    if (spec_.server == LoadSpec::Server::nchan) {
+        ready(c);  // the URL was the subscription
+    } else {
+        c.state = Connection::State::subscribing;
+        const std::string sub = R"({"op":"subscribe","channels":[")" + spec_.channel_prefix + std::to_string(c.channel) + R"("],"id":1})";
+        send_frame(c, 0x1, sub.data(), sub.size());
+    }
+    return c.state != Connection::State::closed;
+}
+
+void WsLoadClient::on_frames(Connection& c, std::int64_t now) {
+    std::size_t pos = 0;
+    if (c.skip) {
+        const std::size_t k = std::size_t(std::min<std::uint64_t>(c.skip, c.filled));
+        c.skip -= k;
+        pos = k;
+    }
+    const auto* b = reinterpret_cast<const unsigned char*>(c.buf);
+    while (c.filled - pos >= 2) {
+        const std::uint8_t opcode = b[pos] & 0x0f;
+        std::uint64_t len = b[pos + 1] & 0x7f;
+        std::size_t header = 2;
+        if (len == 126) {
+            if (c.filled - pos < 4) break;
+            len = (std::uint64_t(b[pos + 2]) << 8) | b[pos + 3];
+            header = 4;
+        } else if (len == 127) {
+            if (c.filled - pos < 10) break;
+            len = 0;
+            for (int i = 0; i < 8; ++i) len = (len << 8) | b[pos + 2 + i];
+            header = 10;
+        }
+        if (b[pos + 1] & 0x80) header += 4;  // a masked server frame is a protocol error; skip the key
+        if (c.filled - pos < header) break;
+        if (len > spec_.buffer_bytes - header) {  // never fits: count it and discard
+            ++results_.oversized;
+            const std::size_t have = c.filled - pos - header;
+            c.skip = len - have;
+            pos = c.filled;
+            break;
+        }
+        if (c.filled - pos < header + len) break;
+        const char* payload = c.buf + pos + header;
+        if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
+            on_message(c, payload, std::size_t(len), now);
+        } else if (opcode == 0x8) {
+            ++results_.server_closes;
+            if (results_.first_close_code == 0 && len >= 2)
+                results_.first_close_code = std::uint16_t((std::uint8_t(payload[0]) << 8) | std::uint8_t(payload[1]));
+            fail(c, "closed by the server: " + std::string(payload + std::min<std::uint64_t>(len, 2), payload + len));
+            return;
+        } else if (opcode == 0x9) {
+            send_frame(c, 0xA, payload, std::size_t(len));
+        }
+        pos += header + std::size_t(len);
+        if (c.state == Connection::State::closed) return;
+    }
+    if (pos) {
+        std::memmove(c.buf, c.buf + pos, c.filled - pos);
+        c.filled -= pos;
+    }
+}
+
+void WsLoadClient::on_message(Connection& c, const char* p, std::size_t n, std::int64_t now) {
+    const char* end = p + n;
+    if (starts_with(p, n, event_prefix)) {
+        // Channel: prefix + number; the number must be this connection's.
+        const char* q = p + event_prefix.size() + spec_.channel_prefix.size();
+        std::uint64_t channel = 0, seq = 0, ts = 0;
+        q = q < end ? parse_u64(q, end, channel) : nullptr;
+        if (!q || !starts_with(q, std::size_t(end - q), seq_field) || !(q = parse_u64(q + seq_field.size(), end, seq))) {
+            ++results_.other;
+            return;
+        }
+        if (channel != c.channel) ++results_.wrong_channel;
+        const char* t = static_cast<const char*>(memmem(q, std::size_t(end - q), ts_field.data(), ts_field.size()));
+        if (!t || !parse_u64(t + ts_field.size(), end, ts)) {
+            ++results_.other;
+            return;
+        }
+        ++results_.deliveries;
+        if (c.last_seq != 0) {
+            if (seq > c.last_seq + 1)
+                results_.missed += seq - c.last_seq - 1;
+            else if (seq <= c.last_seq)
+                ++results_.reordered;
+        }
+        c.last_seq = seq;
+        if (now >= window_from_.load(std::memory_order_relaxed) && now < window_to_.load(std::memory_order_relaxed)) {
+            ++results_.window_deliveries;
+            results_.latency.add(now - std::int64_t(ts));
+        }
+        return;
+    }
+    const std::string_view text(p, n);
+    if (starts_with(p, n, R"({"type":"ack")")) {
+        if (c.state == Connection::State::subscribing) ready(c);
+    } else if (starts_with(p, n, R"({"type":"heartbeat")")) {
+        ++results_.heartbeats;
+    } else if (starts_with(p, n, R"({"type":"error")")) {
+        ++results_.errors;
+        if (results_.first_error.empty()) results_.first_error = std::string(text.substr(0, 300));
+        if (c.state == Connection::State::subscribing) fail(c, std::string(text.substr(0, 300)));
+    } else {
+        ++results_.other;
+    }
+}
+
+// Writing: client frames are masked (RFC 6455 5.3); the key is fixed, which
+// the protocol allows a benchmark to get away with (no proxy in between).
+void WsLoadClient::send_frame(Connection& c, std::uint8_t opcode, const char* p, std::size_t n) {
+    static constexpr unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
+    std::string f;
+    f.reserve(n + 8);
+    f += char(0x80 | opcode);
+    if (n < 126) {
+        f += char(0x80 | n);
+    } else {
+        f += char(0x80 | 126);
+        f += char(n >> 8);
+        f += char(n & 0xff);
+    }
+    f.append(reinterpret_cast<const char*>(key), 4);
+    for (std::size_t i = 0; i < n; ++i) f += char(p[i] ^ key[i % 4]);
+    boost::system::error_code ec;
+    asio::write(c.socket, asio::buffer(f), ec);
+    if (ec) fail(c, "write: " + ec.message());
+}
+
+}  // namespace tickcast::bench
