@@ -124,6 +124,7 @@ struct Config {
     std::size_t payload_bytes = 120;
     bool tickcast = true, nchan = true;
     std::string nchan_module;
+    std::string gateway_plugin_dir;  // searched before the build's plugins: an A/B build of websocket_server
 };
 
 enum class Server { tickcast, nchan };
@@ -133,7 +134,7 @@ struct Run {
     double deliveries_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;  // ms
     double server_cpu = 0, client_cpu = 0, publisher_cpu = 0;         // share of one core over the window
     double rss_per_conn_kb = 0;
-    std::uint64_t missed = 0, reordered = 0, wrong_channel = 0, server_closes = 0, failed = 0;
+    std::uint64_t missed = 0, reordered = 0, wrong_channel = 0, server_closes = 0, failed = 0, oversized = 0;
     std::uint16_t close_code = 0;
     std::string problem, load;
 };
@@ -186,6 +187,7 @@ Run measure(const Config& cfg, const Scenario& sc, LoadSpec spec, Pids server_pi
     r.reordered = res.reordered;
     r.wrong_channel = res.wrong_channel;
     r.server_closes = res.server_closes;
+    r.oversized = res.oversized;
     r.close_code = res.first_close_code;
     r.failed = client.failed();
     if (client.failed() || res.server_closes || res.errors || res.socket_errors) r.problem = res.first_error;
@@ -193,7 +195,8 @@ Run measure(const Config& cfg, const Scenario& sc, LoadSpec spec, Pids server_pi
 }
 
 std::string tickcast_yaml(const Config& cfg, const Scenario& sc) {
-    return "daemon: {threads: " + std::to_string(cfg.daemon_threads) + ", plugin_path: [\"" BENCH_WS_PLUGIN_DIR "\"]}\n"
+    const std::string first = cfg.gateway_plugin_dir.empty() ? "" : "\"" + cfg.gateway_plugin_dir + "\", ";
+    return "daemon: {threads: " + std::to_string(cfg.daemon_threads) + ", plugin_path: [" + first + "\"" BENCH_WS_PLUGIN_DIR "\"]}\n"
            "pipelines:\n"
            "  ws:\n"
            "    source: {plugin: stamped_source, channels: " + std::to_string(sc.channels) + ", rate: " + std::to_string(sc.rate) +
@@ -251,6 +254,7 @@ void print_run(const Scenario& sc, Server s, int rep, const Run& r) {
     if (r.reordered || r.wrong_channel) std::printf(" reordered %llu wrong %llu", (unsigned long long)r.reordered, (unsigned long long)r.wrong_channel);
     if (r.server_closes) std::printf("  closed %llu (code %u)", (unsigned long long)r.server_closes, r.close_code);
     if (r.failed) std::printf("  failed %llu", (unsigned long long)r.failed);
+    if (r.oversized) std::printf("  frames over %zu MiB dropped %llu", WsLoadClient::max_frame >> 20, (unsigned long long)r.oversized);
     std::printf("  load %s\n", r.load.c_str());
     if (!r.problem.empty()) std::printf("      first problem: %s\n", r.problem.c_str());
     std::fflush(stdout);
@@ -307,6 +311,8 @@ int main(int argc, char** argv) {
     app.add_option("--daemon-threads", cfg.daemon_threads, "tickcastd daemon.threads")->capture_default_str();
     app.add_option("--nginx-workers", cfg.nginx_workers, "nginx worker_processes")->capture_default_str();
     app.add_option("--payload-bytes", cfg.payload_bytes, "event payload size")->capture_default_str();
+    app.add_option("--gateway-plugin-dir", cfg.gateway_plugin_dir,
+                   "a folder of plugin libraries searched first (e.g. another build's websocket plugin, for an A/B run)");
     bool no_nchan = false, no_tickcast = false;
     app.add_flag("--no-nchan", no_nchan, "skip the baseline");
     app.add_flag("--no-tickcast", no_tickcast, "only the baseline");
@@ -334,6 +340,7 @@ int main(int argc, char** argv) {
         uname(&u);
         std::printf("bench_ws: %ld CPUs, %s %s, RLIMIT_NOFILE %llu, load %s\n", sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release,
                     (unsigned long long)lim.rlim_cur, loadavg().c_str());
+        if (!cfg.gateway_plugin_dir.empty()) std::printf("  plugins first from %s\n", cfg.gateway_plugin_dir.c_str());
         std::printf("  tickcast: tickcastd threads=%d, stamped_source -> websocket_server; nchan: nginx %s workers=%d, publisher = HTTP POST\n",
                     cfg.daemon_threads, cfg.nchan ? run_command("/usr/sbin/nginx -v 2>&1").c_str() : "-", cfg.nginx_workers);
         std::printf("  payload %zu bytes; %d runs per point, %.1f s windows; latency = receipt - origin stamp (ms); load client: 1 thread\n\n",

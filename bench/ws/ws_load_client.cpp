@@ -39,7 +39,8 @@ struct WsLoadClient::Connection {
     explicit Connection(asio::io_context& io) : socket(io) {}
     tcp::socket socket;
     char* buf = nullptr;
-    std::size_t filled = 0;
+    std::size_t capacity = 0, filled = 0;
+    std::unique_ptr<char[]> grown;  // replaces the arena slice once a frame did not fit
     std::uint64_t skip = 0;  // bytes of an oversized frame still to discard
     std::uint64_t last_seq = 0;
     std::uint32_t channel = 0;
@@ -54,6 +55,7 @@ WsLoadClient::WsLoadClient(LoadSpec spec) : spec_(std::move(spec)) {
     for (std::size_t i = 0; i < spec_.connections; ++i) {
         auto c = std::make_unique<Connection>(io_);
         c->buf = arena_.data() + i * spec_.buffer_bytes;
+        c->capacity = spec_.buffer_bytes;
         c->channel = std::uint32_t(i % spec_.channels);
         c->index = i;
         conns_.push_back(std::move(c));
@@ -153,7 +155,7 @@ void WsLoadClient::ready(Connection& c) {
 // Reading -------------------------------------------------------------------
 
 void WsLoadClient::read(Connection& c) {
-    c.socket.async_read_some(asio::buffer(c.buf + c.filled, spec_.buffer_bytes - c.filled),
+    c.socket.async_read_some(asio::buffer(c.buf + c.filled, c.capacity - c.filled),
                              [this, &c](const boost::system::error_code& ec, std::size_t n) { on_read(c, ec, n); });
 }
 
@@ -173,7 +175,7 @@ bool WsLoadClient::on_handshake(Connection& c) {
     const std::string_view got(c.buf, c.filled);
     const auto end = got.find("\r\n\r\n");
     if (end == std::string_view::npos) {
-        if (c.filled == spec_.buffer_bytes) fail(c, "handshake: response headers too long");
+        if (c.filled == c.capacity) fail(c, "handshake: response headers too long");
         else read(c);
         return false;
     }
@@ -217,7 +219,15 @@ void WsLoadClient::on_frames(Connection& c, std::int64_t now) {
         }
         if (b[pos + 1] & 0x80) header += 4;  // a masked server frame is a protocol error; skip the key
         if (c.filled - pos < header) break;
-        if (len > spec_.buffer_bytes - header) {  // never fits: count it and discard
+        if (header + len > c.capacity) {
+            // A frame larger than the buffer (coalesced messages): grow this
+            // connection's buffer once to fit it; past max_frame, discard it.
+            if (header + len <= max_frame) {
+                grow(c, pos, std::size_t(header + len));
+                b = reinterpret_cast<const unsigned char*>(c.buf);
+                pos = 0;
+                break;  // read the rest of it
+            }
             ++results_.oversized;
             const std::size_t have = c.filled - pos - header;
             c.skip = len - have;
@@ -246,35 +256,49 @@ void WsLoadClient::on_frames(Connection& c, std::int64_t now) {
     }
 }
 
+// One event message at p (starting with event_prefix); returns where parsing stopped.
+const char* WsLoadClient::on_event(Connection& c, const char* p, const char* end, std::int64_t now) {
+    // Channel: prefix + number; the number must be this connection's.
+    const char* q = p + event_prefix.size() + spec_.channel_prefix.size();
+    std::uint64_t channel = 0, seq = 0, ts = 0;
+    q = q < end ? parse_u64(q, end, channel) : nullptr;
+    if (!q || !starts_with(q, std::size_t(end - q), seq_field) || !(q = parse_u64(q + seq_field.size(), end, seq))) {
+        ++results_.other;
+        return p + 1;
+    }
+    if (channel != c.channel) ++results_.wrong_channel;
+    const char* t = static_cast<const char*>(memmem(q, std::size_t(end - q), ts_field.data(), ts_field.size()));
+    const char* after = t ? parse_u64(t + ts_field.size(), end, ts) : nullptr;
+    if (!after) {
+        ++results_.other;
+        return q;
+    }
+    ++results_.deliveries;
+    if (c.last_seq != 0) {
+        if (seq > c.last_seq + 1)
+            results_.missed += seq - c.last_seq - 1;
+        else if (seq <= c.last_seq)
+            ++results_.reordered;
+    }
+    c.last_seq = seq;
+    if (now >= window_from_.load(std::memory_order_relaxed) && now < window_to_.load(std::memory_order_relaxed)) {
+        ++results_.window_deliveries;
+        results_.latency.add(now - std::int64_t(ts));
+    }
+    return after;
+}
+
 void WsLoadClient::on_message(Connection& c, const char* p, std::size_t n, std::int64_t now) {
-    const char* end = p + n;
+    if (n && p[0] == '[') {
+        // Several messages coalesced into one frame (a JSON array of them):
+        // each event message starts with the fixed prefix.
+        const char* end = p + n;
+        for (const char* q = p; (q = static_cast<const char*>(memmem(q, std::size_t(end - q), event_prefix.data(), event_prefix.size())));)
+            q = on_event(c, q, end, now);
+        return;
+    }
     if (starts_with(p, n, event_prefix)) {
-        // Channel: prefix + number; the number must be this connection's.
-        const char* q = p + event_prefix.size() + spec_.channel_prefix.size();
-        std::uint64_t channel = 0, seq = 0, ts = 0;
-        q = q < end ? parse_u64(q, end, channel) : nullptr;
-        if (!q || !starts_with(q, std::size_t(end - q), seq_field) || !(q = parse_u64(q + seq_field.size(), end, seq))) {
-            ++results_.other;
-            return;
-        }
-        if (channel != c.channel) ++results_.wrong_channel;
-        const char* t = static_cast<const char*>(memmem(q, std::size_t(end - q), ts_field.data(), ts_field.size()));
-        if (!t || !parse_u64(t + ts_field.size(), end, ts)) {
-            ++results_.other;
-            return;
-        }
-        ++results_.deliveries;
-        if (c.last_seq != 0) {
-            if (seq > c.last_seq + 1)
-                results_.missed += seq - c.last_seq - 1;
-            else if (seq <= c.last_seq)
-                ++results_.reordered;
-        }
-        c.last_seq = seq;
-        if (now >= window_from_.load(std::memory_order_relaxed) && now < window_to_.load(std::memory_order_relaxed)) {
-            ++results_.window_deliveries;
-            results_.latency.add(now - std::int64_t(ts));
-        }
+        on_event(c, p, p + n, now);
         return;
     }
     const std::string_view text(p, n);
@@ -289,6 +313,17 @@ void WsLoadClient::on_message(Connection& c, const char* p, std::size_t n, std::
     } else {
         ++results_.other;
     }
+}
+
+void WsLoadClient::grow(Connection& c, std::size_t from, std::size_t frame) {
+    std::size_t cap = c.capacity;
+    while (cap < frame) cap *= 2;
+    auto bigger = std::make_unique<char[]>(cap);
+    std::memcpy(bigger.get(), c.buf + from, c.filled - from);
+    c.filled -= from;
+    c.grown = std::move(bigger);
+    c.buf = c.grown.get();
+    c.capacity = cap;
 }
 
 // Writing: client frames are masked (RFC 6455 5.3); the key is fixed, which
