@@ -48,7 +48,7 @@ struct WsLoadClient::Connection {
     State state = State::connecting;
 };
 
-WsLoadClient::WsLoadClient(LoadSpec spec) : spec_(std::move(spec)) {
+WsLoadClient::WsLoadClient(LoadSpec spec) : spec_(std::move(spec)), spread_slots_(1u << 14) {
     server_ = tcp::endpoint(asio::ip::make_address(spec_.host), spec_.port);
     arena_.resize(spec_.connections * spec_.buffer_bytes);
     conns_.reserve(spec_.connections);
@@ -284,8 +284,17 @@ const char* WsLoadClient::on_event(Connection& c, const char* p, const char* end
     if (now >= window_from_.load(std::memory_order_relaxed) && now < window_to_.load(std::memory_order_relaxed)) {
         ++results_.window_deliveries;
         results_.latency.add(now - std::int64_t(ts));
+        track_spread(channel, seq, now);
     }
     return after;
+}
+
+void WsLoadClient::track_spread(std::uint64_t channel, std::uint64_t seq, std::int64_t now) {
+    const std::uint64_t tag = (channel << 40) | (seq & ((1ull << 40) - 1));
+    SpreadSlot& s = spread_slots_[std::size_t((tag * 0x9E3779B97F4A7C15ull) >> 50)];
+    if (s.tag != tag) s = {tag, now, 0};  // a new event (or a collision: that event is not counted)
+    const std::size_t subscribers = spec_.connections / spec_.channels + (channel < spec_.connections % spec_.channels ? 1 : 0);
+    if (++s.count == subscribers) results_.spread.add(now - s.first);
 }
 
 void WsLoadClient::on_message(Connection& c, const char* p, std::size_t n, std::int64_t now) {

@@ -54,6 +54,9 @@ struct LoadSpec {
 struct LoadResults {
     std::uint64_t window_deliveries = 0;  // data messages received inside the window
     LatencyHistogram latency;              // of those
+    // Fan-out spread: for each event received inside the window by every
+    // connection subscribed to its channel, last receipt - first receipt.
+    LatencyHistogram spread;
     std::uint64_t deliveries = 0;          // all data messages
     std::uint64_t missed = 0;              // seq gaps: messages never received
     std::uint64_t reordered = 0;           // seq not above the last one
@@ -106,6 +109,13 @@ private:
     std::atomic<std::size_t> subscribed_{0}, failed_{0};
     std::atomic<std::int64_t> window_from_{INT64_MAX}, window_to_{INT64_MAX};
     std::atomic<int> tid_{0};
+    struct SpreadSlot {
+        std::uint64_t tag = 0;  // channel << 40 | seq
+        std::int64_t first = 0;
+        std::uint32_t count = 0;
+    };
+    void track_spread(std::uint64_t channel, std::uint64_t seq, std::int64_t now);
+    std::vector<SpreadSlot> spread_slots_;
     LoadResults results_;
     std::thread thread_;
 };
