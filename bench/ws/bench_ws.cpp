@@ -12,8 +12,9 @@
 //   - the load client (ws_load_client.hpp): one thread, N connections,
 //       connection i subscribed to channel i % K.
 // A run: start the server, connect and subscribe every client, settle 1 s,
-// then measure for --seconds: latency = receipt time - origin stamp, over the
-// messages received in the window; deliveries/s = those messages / window;
+// then measure for --seconds: latency = receipt time (the kernel's receive
+// stamp; also reported: when the client thread read it) - origin stamp, over
+// the messages received in the window; deliveries/s = those messages / window;
 // fan-out spread = for an event every subscriber of its channel received in
 // the window, the last receipt minus the first;
 // CPU of server, client (and nchan's publisher) over the window from
@@ -135,6 +136,7 @@ const char* name(Server s) { return s == Server::tickcast ? "tickcast" : "nchan"
 struct Run {
     double deliveries_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;  // ms
     double spread_p50 = 0, spread_p99 = 0;  // fan-out spread, ms
+    double read_p50 = 0, read_p99 = 0;      // latency to the client thread's read, ms
     double server_cpu = 0, client_cpu = 0, publisher_cpu = 0;         // share of one core over the window
     double rss_per_conn_kb = 0;
     std::uint64_t missed = 0, reordered = 0, wrong_channel = 0, server_closes = 0, failed = 0, oversized = 0;
@@ -184,6 +186,8 @@ Run measure(const Config& cfg, const Scenario& sc, LoadSpec spec, Pids server_pi
     r.p999 = res.latency.quantile_ms(0.999);
     r.max = res.latency.max_ms();
     r.spread_p50 = res.spread.quantile_ms(0.50);
+    r.read_p50 = res.latency_at_read.quantile_ms(0.50);
+    r.read_p99 = res.latency_at_read.quantile_ms(0.99);
     r.spread_p99 = res.spread.quantile_ms(0.99);
     r.server_cpu = (s1 - s0) / cfg.seconds;
     r.client_cpu = (c1 - c0) / cfg.seconds;
@@ -250,9 +254,9 @@ Run run_nchan(const Config& cfg, const Scenario& sc) {
 // ---- printing -----------------------------------------------------------------------
 
 void print_run(const Scenario& sc, Server s, int rep, const Run& r) {
-    std::printf("  %-10s %-8s #%d  %9.0f deliv/s  p50 %7.3f  p99 %7.3f  p99.9 %7.3f  max %8.3f ms  fan-out p50 %.3f p99 %.3f ms"
+    std::printf("  %-10s %-8s #%d  %9.0f deliv/s  p50 %7.3f  p99 %7.3f  p99.9 %7.3f  max %8.3f ms  at read p50 %.3f p99 %.3f  fan-out p50 %.3f p99 %.3f"
                 "  cpu srv %3.0f%% cli %3.0f%%",
-                sc.name.c_str(), name(s), rep + 1, r.deliveries_per_s, r.p50, r.p99, r.p999, r.max, r.spread_p50, r.spread_p99,
+                sc.name.c_str(), name(s), rep + 1, r.deliveries_per_s, r.p50, r.p99, r.p999, r.max, r.read_p50, r.read_p99, r.spread_p50, r.spread_p99,
                 r.server_cpu * 100, r.client_cpu * 100);
     if (s == Server::nchan) std::printf(" pub %3.0f%%", r.publisher_cpu * 100);
     if (sc.rss) std::printf("  rss %.1f KB/conn", r.rss_per_conn_kb);
@@ -267,7 +271,7 @@ void print_run(const Scenario& sc, Server s, int rep, const Run& r) {
 }
 
 struct Medians {
-    double deliveries_per_s, p50, p99, p999, max, spread, server_cpu, client_cpu, rss;
+    double deliveries_per_s, p50, p99, p999, max, read_p99, spread, server_cpu, client_cpu, rss;
     std::uint64_t missed, closes;
 };
 
@@ -284,6 +288,7 @@ Medians medians(const std::vector<Run>& runs) {
     m.p999 = med([](const Run& r) { return r.p999; });
     m.max = med([](const Run& r) { return r.max; });
     m.spread = med([](const Run& r) { return r.spread_p50; });
+    m.read_p99 = med([](const Run& r) { return r.read_p99; });
     m.server_cpu = med([](const Run& r) { return r.server_cpu; });
     m.client_cpu = med([](const Run& r) { return r.client_cpu; });
     m.rss = med([](const Run& r) { return r.rss_per_conn_kb; });
@@ -350,7 +355,7 @@ int main(int argc, char** argv) {
         if (!cfg.gateway_plugin_dir.empty()) std::printf("  plugins first from %s\n", cfg.gateway_plugin_dir.c_str());
         std::printf("  tickcast: tickcastd threads=%d, stamped_source -> websocket_server; nchan: nginx %s workers=%d, publisher = HTTP POST\n",
                     cfg.daemon_threads, cfg.nchan ? run_command("/usr/sbin/nginx -v 2>&1").c_str() : "-", cfg.nginx_workers);
-        std::printf("  payload %zu bytes; %d runs per point, %.1f s windows; latency = receipt - origin stamp (ms); load client: 1 thread\n\n",
+        std::printf("  payload %zu bytes; %d runs per point, %.1f s windows; latency = kernel receive stamp - origin stamp (ms); load client: 1 thread\n\n",
                     cfg.payload_bytes, cfg.repeat, cfg.seconds);
 
         std::map<std::string, std::map<Server, std::vector<Run>>> all;
@@ -371,23 +376,23 @@ int main(int argc, char** argv) {
         }
 
         std::printf("\nMedians (latency ms; cpu = share of one core; ratio = tickcast / nchan)\n");
-        std::printf("| scenario | server | deliveries/s | p50 | p99 | p99.9 | max | fan-out p50 | server cpu | client cpu | RSS KB/conn | missed | closed |\n");
-        std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        std::printf("| scenario | server | deliveries/s | p50 | p99 | p99.9 | max | p99 at read | fan-out p50 | server cpu | client cpu | RSS KB/conn | missed | closed |\n");
+        std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (const Scenario& sc : scenarios) {
             std::map<Server, Medians> ms;
             for (auto& [s, runs] : all[sc.name]) {
                 const Medians m = ms[s] = medians(runs);
-                std::printf("| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f%% | %.0f%% | %s | %llu | %llu |\n", sc.name.c_str(), name(s),
-                            m.deliveries_per_s, m.p50, m.p99, m.p999, m.max, m.spread, m.server_cpu * 100, m.client_cpu * 100,
+                std::printf("| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f%% | %.0f%% | %s | %llu | %llu |\n", sc.name.c_str(), name(s),
+                            m.deliveries_per_s, m.p50, m.p99, m.p999, m.max, m.read_p99, m.spread, m.server_cpu * 100, m.client_cpu * 100,
                             sc.rss ? std::to_string(m.rss).substr(0, std::to_string(m.rss).find('.') + 2).c_str() : "-",
                             (unsigned long long)m.missed, (unsigned long long)m.closes);
             }
             if (ms.count(Server::tickcast) && ms.count(Server::nchan)) {
                 const Medians &t = ms[Server::tickcast], &n = ms[Server::nchan];
                 auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
-                std::printf("| %s | ratio | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | | %s | | |\n", sc.name.c_str(),
+                std::printf("| %s | ratio | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | | %s | | |\n", sc.name.c_str(),
                             ratio(t.deliveries_per_s, n.deliveries_per_s), ratio(t.p50, n.p50), ratio(t.p99, n.p99), ratio(t.p999, n.p999),
-                            ratio(t.max, n.max), ratio(t.spread, n.spread), ratio(t.server_cpu, n.server_cpu), sc.rss ? std::to_string(ratio(t.rss, n.rss)).substr(0, 4).c_str() : "");
+                            ratio(t.max, n.max), ratio(t.read_p99, n.read_p99), ratio(t.spread, n.spread), ratio(t.server_cpu, n.server_cpu), sc.rss ? std::to_string(ratio(t.rss, n.rss)).substr(0, 4).c_str() : "");
             }
         }
         std::printf("load at the end: %s\n", loadavg().c_str());

@@ -1,9 +1,11 @@
 #include "ws/ws_load_client.hpp"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -99,6 +101,9 @@ void WsLoadClient::start_next() {
         ++in_flight_;
         boost::system::error_code ec;
         c.socket.open(tcp::v4(), ec);
+        int on = 1;
+        if (!ec && ::setsockopt(c.socket.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+            ec = boost::system::error_code(errno, boost::system::system_category());
         if (!ec && spec_.source_addresses > 1) {
             // Bind only the address; the port is chosen at connect() for the
             // 4-tuple (IP_BIND_ADDRESS_NO_PORT), so each source address has
@@ -154,20 +159,49 @@ void WsLoadClient::ready(Connection& c) {
 
 // Reading -------------------------------------------------------------------
 
+// Wait for data, then recvmsg() it ourselves: the kernel's receive stamp
+// (SO_TIMESTAMPNS, CLOCK_REALTIME, taken when the data reached the socket)
+// comes in a control message that Asio's reads do not return.
 void WsLoadClient::read(Connection& c) {
-    c.socket.async_read_some(asio::buffer(c.buf + c.filled, c.capacity - c.filled),
-                             [this, &c](const boost::system::error_code& ec, std::size_t n) { on_read(c, ec, n); });
+    c.socket.async_wait(tcp::socket::wait_read, [this, &c](const boost::system::error_code& ec) { on_readable(c, ec); });
 }
 
-void WsLoadClient::on_read(Connection& c, const boost::system::error_code& ec, std::size_t n) {
+void WsLoadClient::on_readable(Connection& c, const boost::system::error_code& ec) {
     if (c.state == Connection::State::closed) return;
     if (ec) {
         ++results_.socket_errors;
-        return fail(c, "read: " + ec.message());
+        return fail(c, "wait: " + ec.message());
     }
-    c.filled += n;
+    iovec iov{c.buf + c.filled, c.capacity - c.filled};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(c.socket.native_handle(), &msg, MSG_DONTWAIT);
+    const std::int64_t read_ns = realtime_ns();
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return read(c);
+        ++results_.socket_errors;
+        return fail(c, std::string("read: ") + std::strerror(errno));
+    }
+    if (n == 0) {
+        ++results_.socket_errors;
+        return fail(c, "read: the server closed the connection");
+    }
+    // TCP reports the stamp of the last segment this read consumed: for
+    // frames that arrived earlier in the same read it errs late, never early.
+    std::int64_t stamp_ns = read_ns;
+    for (cmsghdr* m = CMSG_FIRSTHDR(&msg); m; m = CMSG_NXTHDR(&msg, m))
+        if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(m), sizeof ts);
+            stamp_ns = std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+        }
+    c.filled += std::size_t(n);
     if (c.state == Connection::State::handshaking && !on_handshake(c)) return;
-    on_frames(c, realtime_ns());
+    on_frames(c, stamp_ns, read_ns);
     if (c.state != Connection::State::closed) read(c);
 }
 
@@ -195,7 +229,7 @@ bool WsLoadClient::on_handshake(Connection& c) {
     return c.state != Connection::State::closed;
 }
 
-void WsLoadClient::on_frames(Connection& c, std::int64_t now) {
+void WsLoadClient::on_frames(Connection& c, std::int64_t now, std::int64_t read_ns) {
     std::size_t pos = 0;
     if (c.skip) {
         const std::size_t k = std::size_t(std::min<std::uint64_t>(c.skip, c.filled));
@@ -237,7 +271,7 @@ void WsLoadClient::on_frames(Connection& c, std::int64_t now) {
         if (c.filled - pos < header + len) break;
         const char* payload = c.buf + pos + header;
         if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
-            on_message(c, payload, std::size_t(len), now);
+            on_message(c, payload, std::size_t(len), now, read_ns);
         } else if (opcode == 0x8) {
             ++results_.server_closes;
             if (results_.first_close_code == 0 && len >= 2)
@@ -257,7 +291,7 @@ void WsLoadClient::on_frames(Connection& c, std::int64_t now) {
 }
 
 // One event message at p (starting with event_prefix); returns where parsing stopped.
-const char* WsLoadClient::on_event(Connection& c, const char* p, const char* end, std::int64_t now) {
+const char* WsLoadClient::on_event(Connection& c, const char* p, const char* end, std::int64_t now, std::int64_t read_ns) {
     // Channel: prefix + number; the number must be this connection's.
     const char* q = p + event_prefix.size() + spec_.channel_prefix.size();
     std::uint64_t channel = 0, seq = 0, ts = 0;
@@ -284,6 +318,7 @@ const char* WsLoadClient::on_event(Connection& c, const char* p, const char* end
     if (now >= window_from_.load(std::memory_order_relaxed) && now < window_to_.load(std::memory_order_relaxed)) {
         ++results_.window_deliveries;
         results_.latency.add(now - std::int64_t(ts));
+        results_.latency_at_read.add(read_ns - std::int64_t(ts));
         track_spread(channel, seq, now);
     }
     return after;
@@ -297,17 +332,17 @@ void WsLoadClient::track_spread(std::uint64_t channel, std::uint64_t seq, std::i
     if (++s.count == subscribers) results_.spread.add(now - s.first);
 }
 
-void WsLoadClient::on_message(Connection& c, const char* p, std::size_t n, std::int64_t now) {
+void WsLoadClient::on_message(Connection& c, const char* p, std::size_t n, std::int64_t now, std::int64_t read_ns) {
     if (n && p[0] == '[') {
         // Several messages coalesced into one frame (a JSON array of them):
         // each event message starts with the fixed prefix.
         const char* end = p + n;
         for (const char* q = p; (q = static_cast<const char*>(memmem(q, std::size_t(end - q), event_prefix.data(), event_prefix.size())));)
-            q = on_event(c, q, end, now);
+            q = on_event(c, q, end, now, read_ns);
         return;
     }
     if (starts_with(p, n, event_prefix)) {
-        on_event(c, p, p + n, now);
+        on_event(c, p, p + n, now, read_ns);
         return;
     }
     const std::string_view text(p, n);

@@ -14,9 +14,14 @@
 // a search for "ts"; nothing else of the JSON is parsed. A frame that is a
 // JSON array is read as several such messages coalesced into one frame.
 //
+// Receipt time: the kernel's receive stamp of each read (SO_TIMESTAMPNS),
+// so that this one thread reading N sockets in turn does not add its own
+// queueing to the server's latency; the time the thread read the data is
+// kept beside it (latency_at_read).
+//
 // Cost per frame: no allocation (one read buffer per connection, carved
-// from one arena, grown once if a frame does not fit; Asio recycles its handler memory), one clock read per
-// socket read (every frame of one read arrived together). The client's own
+// from one arena, grown once if a frame does not fit; Asio recycles its
+// handler memory), one clock read per socket read. The client's own
 // writes (handshake, subscribe, pongs) are rare and synchronous.
 //
 // Threading: run() starts one thread; the window bounds are atomics; the
@@ -53,7 +58,8 @@ struct LoadSpec {
 
 struct LoadResults {
     std::uint64_t window_deliveries = 0;  // data messages received inside the window
-    LatencyHistogram latency;              // of those
+    LatencyHistogram latency;              // of those: kernel receive stamp - origin
+    LatencyHistogram latency_at_read;      // of those: when this thread read them - origin
     // Fan-out spread: for each event received inside the window by every
     // connection subscribed to its channel, last receipt - first receipt.
     LatencyHistogram spread;
@@ -90,11 +96,12 @@ private:
     void start_next();
     void on_connect(Connection& c, const boost::system::error_code& ec);
     void read(Connection& c);
-    void on_read(Connection& c, const boost::system::error_code& ec, std::size_t n);
+    void on_readable(Connection& c, const boost::system::error_code& ec);
     bool on_handshake(Connection& c);
-    void on_frames(Connection& c, std::int64_t now);
-    void on_message(Connection& c, const char* p, std::size_t n, std::int64_t now);
-    const char* on_event(Connection& c, const char* p, const char* end, std::int64_t now);
+    // now: the kernel's receive stamp of the read; read_ns: when this thread read it.
+    void on_frames(Connection& c, std::int64_t now, std::int64_t read_ns);
+    void on_message(Connection& c, const char* p, std::size_t n, std::int64_t now, std::int64_t read_ns);
+    const char* on_event(Connection& c, const char* p, const char* end, std::int64_t now, std::int64_t read_ns);
     void grow(Connection& c, std::size_t from, std::size_t frame);
     void send_frame(Connection& c, std::uint8_t opcode, const char* p, std::size_t n);
     void fail(Connection& c, const std::string& why);
