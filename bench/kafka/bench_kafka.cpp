@@ -59,6 +59,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/bench_support.hpp"
+#include "common/services.hpp"
 #include "support/daemon_process.hpp"
 
 namespace {
@@ -96,15 +97,6 @@ double process_cpu(pid_t pid) {  // seconds of CPU a process used so far, 0 if u
     return double(ut + st) / double(sysconf(_SC_CLK_TCK));
 }
 
-std::string run_command(const std::string& cmd, int& status) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) throw std::runtime_error("cannot run " + cmd);
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    status = ::pclose(p);
-    return out;
-}
 
 enum class Broker { embedded, kafka };
 const char* name(Broker b) { return b == Broker::embedded ? "embedded" : "kafka"; }
@@ -256,36 +248,6 @@ int create_topic(const std::string& bootstrap, const std::string& topic, int par
 
 // ---- the brokers ----------------------------------------------------------------
 
-// A real Apache Kafka broker from scripts/kafka.sh, stopped in the destructor.
-struct KafkaBroker {
-    TempDir dir;
-    std::string bootstrap;
-    pid_t pid = 0;
-    KafkaBroker() {
-        const std::string script = std::string(TICKCAST_SOURCE_DIR) + "/scripts/kafka.sh";
-        int st = 0;
-        const std::string out = run_command("'" + script + "' start --dir '" + dir.file("kafka") + "'", st);
-        started_ = true;
-        bootstrap = out.substr(0, out.find_first_of("\r\n"));
-        if (st != 0 || bootstrap.empty()) throw std::runtime_error("scripts/kafka.sh start failed (see its messages above)");
-        std::ifstream(dir.file("kafka/pid")) >> pid;
-    }
-    ~KafkaBroker() {
-        if (!started_) return;
-        int st = 0;
-        run_command("'" + std::string(TICKCAST_SOURCE_DIR) + "/scripts/kafka.sh' stop --dir '" + dir.file("kafka") + "' 2>/dev/null", st);
-    }
-    std::string version() const {
-        std::ifstream in(dir.file("kafka/logs/server.log"));
-        std::smatch m;
-        for (std::string line; std::getline(in, line);)
-            if (std::regex_search(line, m, std::regex(R"(Kafka version: ([0-9A-Za-z.\-]+))"))) return m[1];
-        return "4.x";
-    }
-
-private:
-    bool started_ = false;
-};
 
 std::string wait_for_log(DaemonProcess& d, const std::regex& re, const char* what, std::chrono::seconds timeout = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

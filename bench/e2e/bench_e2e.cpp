@@ -1,0 +1,291 @@
+// bench_e2e: the seed document's table, measured. From the matching engine
+// to WebSocket clients over three push paths, each against librdkafka's
+// embedded broker and a real Apache Kafka broker:
+//   kafka   the gateway fed straight from Kafka (kafka_source -> websocket_server)
+//   pubsub  Kafka -> fan-out -> Redis Pub/Sub -> gateway
+//   stream  Kafka -> fan-out -> Redis Streams -> gateway
+// Daemons (tickcastd, one per role, configs written here in the shape of
+// configs/roles): match = orderflow -> matching_engine -> kafka_sink; fanout
+// (not for `kafka`) = kafka_source -> redis_cache + redis_pubsub|redis_stream;
+// gateway = the path's source -> websocket_server. The load client
+// (bench/ws/ws_load_client.hpp, one thread) opens --clients connections,
+// client i subscribed to depth.S<i % symbols>, and measures engine -> client
+// latency from the depth event's `ts` (the engine's stamp) to the kernel's
+// receive stamp, deliveries per second and seq gaps.
+//
+// Also printed per run: the daemons' own per-hop latency histograms
+// (tickcast_hop_latency_seconds, p50 from their buckets), so the end-to-end
+// figure splits into engine -> Kafka, the Kafka hop, the fan-out, the Redis
+// hop and the gateway. bench/e2e/run.sh runs this next to bench_kafka and
+// bench_redis at the same rate for the raw hops (librdkafka and hiredis
+// alone) and docs/benchmarks.md has the table.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "common/bench_support.hpp"
+#include "common/services.hpp"
+#include "support/daemon_process.hpp"
+#include "support/redis_server.hpp"
+#include "ws/ws_load_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace tickcast::bench;
+using tickcast::test::DaemonProcess;
+using tickcast::test::RedisServer;
+using tickcast::test::TempDir;
+
+struct Options {
+    std::vector<std::string> paths{"kafka", "pubsub", "stream"};
+    std::vector<std::string> brokers{"embedded", "kafka"};
+    std::vector<int> rates{2000};
+    std::size_t clients = 1000;
+    int symbols = 20;
+    double warmup = 4, seconds = 10;
+    int threads = 1;
+};
+
+std::string symbols_yaml(int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::string("S") + std::to_string(i);
+    return s;
+}
+
+std::string match_yaml(const Options& o, const std::string& brokers, int rate) {
+    std::string engine_symbols;
+    for (int i = 0; i < o.symbols; ++i)
+        engine_symbols += "          S" + std::to_string(i) + ": {tick: \"0.01\", lot: \"0.0001\"}\n";
+    return "daemon: {threads: 1}\nresources:\n  bus: {plugin: kafka, brokers: " + brokers + ", embedded_partitions: 4}\n"
+           "pipelines:\n  match:\n    source: {plugin: orderflow, symbols: [" + symbols_yaml(o.symbols) + "], rate: " +
+           std::to_string(rate) + ", seed: 7, batch: 64}\n"
+           "    stages:\n      - plugin: matching_engine\n        symbols:\n" + engine_symbols +
+           "    sinks: [{plugin: kafka_sink, cluster: bus, topic: market-events, librdkafka: {linger.ms: 0}}]\n";
+}
+
+std::string unique_group() {
+    static int n = 0;
+    return "gateway-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+// Consumers poll with a short fetch wait, as a latency-minded deployment would.
+std::string consumer(const std::string& group) {
+    return "{plugin: kafka_source, cluster: bus, topics: [market-events], group: " + group +
+           ", start: latest, librdkafka: {fetch.wait.max.ms: 1}}";
+}
+
+std::string fanout_yaml(const Options& o, const std::string& path, const std::string& brokers, const std::string& redis) {
+    const std::string push = path == "pubsub" ? "redis_pubsub" : "redis_stream";
+    return "daemon: {threads: " + std::to_string(o.threads) + "}\nresources:\n  bus: {plugin: kafka, brokers: " + brokers +
+           "}\n  cache: {plugin: redis, url: \"" + redis + "\"}\npipelines:\n  fanout:\n    source: " + consumer("fanout") +
+           "\n    sinks:\n      - {plugin: redis_cache, redis: cache}\n      - {plugin: " + push +
+           ", redis: cache" + (push == "redis_stream" ? ", maxlen: 10000" : "") + "}\n";
+}
+
+std::string gateway_yaml(const Options& o, const std::string& path, const std::string& brokers, const std::string& redis,
+                         const std::string& listen) {
+    std::string y = "daemon: {threads: " + std::to_string(o.threads) + "}\nresources:\n";
+    std::string source, cache;
+    if (path == "kafka") {
+        y += "  bus: {plugin: kafka, brokers: " + brokers + "}\n";
+        source = consumer(unique_group());
+    } else {
+        y += "  cache: {plugin: redis, url: \"" + redis + "\"}\n";
+        source = "{plugin: " + std::string(path == "pubsub" ? "redis_pubsub" : "redis_stream") + ", redis: cache, channels: [\"depth.*\"]}";
+        cache = ", cache: cache";
+    }
+    return y + "pipelines:\n  gateway:\n    source: " + source + "\n    sinks: [{plugin: websocket_server, listen: \"" + listen +
+           "\"" + cache + ", max_connections: 20000, send_queue_limit: 8MiB}]\n";
+}
+
+std::uint16_t free_port() {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+// p-quantile (ms) of a Prometheus histogram from its cumulative buckets, by
+// linear interpolation inside the bucket (as Prometheus' histogram_quantile).
+double histogram_quantile(const std::string& metrics, const std::string& labels, double q) {
+    std::vector<std::pair<double, double>> buckets;  // (le, cumulative count)
+    std::istringstream in(metrics);
+    const std::string prefix = "tickcast_hop_latency_seconds_bucket{" + labels + ",le=\"";
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        const std::string le = line.substr(prefix.size(), line.find('"', prefix.size()) - prefix.size());
+        buckets.emplace_back(le == "+Inf" ? INFINITY : std::stod(le), std::stod(line.substr(line.rfind(' ') + 1)));
+    }
+    if (buckets.empty() || buckets.back().second == 0) return NAN;
+    const double rank = q * buckets.back().second;
+    double prev_le = 0, prev_count = 0;
+    for (const auto& [le, count] : buckets) {
+        if (count >= rank) {
+            if (std::isinf(le)) return prev_le * 1e3;
+            return (prev_le + (le - prev_le) * (rank - prev_count) / std::max(1.0, count - prev_count)) * 1e3;
+        }
+        prev_le = le;
+        prev_count = count;
+    }
+    return NAN;
+}
+
+struct HopRow {
+    const char* name;
+    const char* daemon;  // match, fanout, gateway
+    const char* labels;
+};
+
+const std::vector<HopRow> hop_rows = {
+    {"engine->kafka_out", "match", R"(from="engine",pipeline="match",plugin="kafka_sink",to="kafka_out")"},
+    {"kafka hop (fanout)", "fanout", R"(from="kafka_out",pipeline="fanout",plugin="kafka_source",to="kafka_in")"},
+    {"kafka hop (gateway)", "gateway", R"(from="kafka_out",pipeline="gateway",plugin="kafka_source",to="kafka_in")"},
+    {"fan-out", "fanout", R"(from="kafka_in",pipeline="fanout",plugin="redis_stream",to="redis_out")"},
+    {"fan-out", "fanout", R"(from="kafka_in",pipeline="fanout",plugin="redis_pubsub",to="redis_out")"},
+    {"redis hop", "gateway", R"(from="redis_out",pipeline="gateway",plugin="redis_stream",to="redis_in")"},
+    {"redis hop", "gateway", R"(from="redis_out",pipeline="gateway",plugin="redis_pubsub",to="redis_in")"},
+};
+
+struct RunResult {
+    double p50 = NAN, p99 = NAN, p999 = NAN, max = NAN, deliveries_per_s = 0;
+    std::uint64_t missed = 0, reordered = 0, closes = 0, failures = 0;
+    std::map<std::string, double> hop_p50;
+};
+
+RunResult run_path(const Options& o, const std::string& broker, const std::string& bootstrap, const std::string& path, int rate) {
+    RedisServer redis;
+    TempDir dir;
+    std::unique_ptr<DaemonProcess> match, fanout, gateway;
+    std::string brokers = broker == "embedded" ? "embedded" : "[" + bootstrap + "]";
+    // The embedded broker lives in the match daemon; the others reach it by its address.
+    const std::string bootstrap_file = dir.file("kafka.bootstrap");
+    std::string match_config = match_yaml(o, brokers, rate);
+    if (broker == "embedded")
+        match_config.replace(match_config.find("embedded_partitions: 4"), 22, "embedded_partitions: 4, bootstrap_file: " + bootstrap_file);
+    match = std::make_unique<DaemonProcess>(dir.write("match.yaml", match_config));
+    if (broker == "embedded") {
+        using tickcast::test::Process;
+        if (!tickcast::test::eventually([&] { return !Process::slurp(bootstrap_file).empty(); }, 30s))
+            throw std::runtime_error("the embedded broker did not start: " + match->process().err());
+        const std::string address = Process::slurp(bootstrap_file);
+        brokers = "[" + address.substr(0, address.find('\n')) + "]";
+    }
+    if (path != "kafka") fanout = std::make_unique<DaemonProcess>(dir.write("fanout.yaml", fanout_yaml(o, path, brokers, redis.url())));
+    const std::uint16_t port = free_port();
+    gateway = std::make_unique<DaemonProcess>(
+        dir.write("gateway.yaml", gateway_yaml(o, path, brokers, redis.url(), "127.0.0.1:" + std::to_string(port))));
+    (void)gateway->admin();  // up and listening
+
+    LoadSpec spec;
+    spec.port = port;
+    spec.connections = o.clients;
+    spec.channels = std::size_t(o.symbols);
+    spec.channel_prefix = "depth.S";
+    WsLoadClient client(spec);
+    client.run();
+    if (!tickcast::test::eventually([&] { return client.subscribed() + client.failed() >= o.clients; }, 60s) || client.failed()) {
+        const std::size_t ok = client.subscribed();
+        client.stop();
+        throw std::runtime_error("only " + std::to_string(ok) + " of " + std::to_string(o.clients) +
+                                 " clients subscribed; first error: " + client.results().first_error);
+    }
+    // Measure once events flow end to end (group joins take seconds), then a warm-up.
+    const std::int64_t from = realtime_ns() + std::int64_t(o.warmup * 1e9), to = from + std::int64_t(o.seconds * 1e9);
+    client.set_window(from, to);
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup + o.seconds + 0.5));
+    check_interrupted();
+
+    RunResult r;
+    std::map<std::string, std::string> metrics = {{"match", tickcast::test::http_get(match->admin(), "/metrics")},
+                                                  {"gateway", tickcast::test::http_get(gateway->admin(), "/metrics")}};
+    if (fanout) metrics["fanout"] = tickcast::test::http_get(fanout->admin(), "/metrics");
+    for (const HopRow& h : hop_rows) {
+        const double v = histogram_quantile(metrics[h.daemon], h.labels, 0.5);
+        if (!std::isnan(v)) r.hop_p50[h.name] = v;
+    }
+    client.stop();
+    const LoadResults& res = client.results();
+    r.p50 = res.latency.quantile_ms(0.5);
+    r.p99 = res.latency.quantile_ms(0.99);
+    r.p999 = res.latency.quantile_ms(0.999);
+    r.max = res.latency.max_ms();
+    r.deliveries_per_s = double(res.window_deliveries) / o.seconds;
+    r.missed = res.missed;
+    r.reordered = res.reordered;
+    r.closes = res.server_closes;
+    r.failures = res.socket_errors + res.connect_failures;
+    for (auto* d : {gateway.get(), fanout.get(), match.get()})
+        if (d) d->process().signal(SIGTERM);
+    for (auto* d : {gateway.get(), fanout.get(), match.get()})
+        if (d) d->process().wait(30s);
+    return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    std::string paths = "kafka,pubsub,stream", brokers = "embedded,kafka", rates = "2000";
+    CLI::App app{"bench_e2e: engine -> WebSocket clients over Kafka direct, Redis Pub/Sub and Redis Streams"};
+    app.add_option("--paths", paths, "kafka, pubsub, stream, comma-separated")->capture_default_str();
+    app.add_option("--brokers", brokers, "embedded, kafka (Apache Kafka via scripts/kafka.sh), comma-separated")->capture_default_str();
+    app.add_option("--rates", rates, "orders/s into the engine (about one depth event each), comma-separated")->capture_default_str();
+    app.add_option("--clients", o.clients, "WebSocket clients, client i on depth.S<i % symbols>")->capture_default_str();
+    app.add_option("--symbols", o.symbols, "symbols S0..S<n-1>")->capture_default_str();
+    app.add_option("--warmup", o.warmup, "seconds after every client subscribed before the window")->capture_default_str();
+    app.add_option("--seconds", o.seconds, "measured window, seconds")->capture_default_str();
+    app.add_option("--threads", o.threads, "daemon.threads of the fan-out and gateway daemons")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    o.paths.clear();
+    std::stringstream ps(paths), bs(brokers);
+    for (std::string p; std::getline(ps, p, ',');) o.paths.push_back(p);
+    o.brokers.clear();
+    for (std::string b; std::getline(bs, b, ',');) o.brokers.push_back(b);
+    o.rates = parse_list<int>(rates);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    rlimit nofile{65536, 65536};
+    setrlimit(RLIMIT_NOFILE, &nofile);
+
+    std::printf("bench_e2e: engine -> WebSocket, %zu clients over %d symbols (depth channels), window %.0f s after %.0f s warm-up\n",
+                o.clients, o.symbols, o.seconds, o.warmup);
+    std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores\n",
+                std::thread::hardware_concurrency(), loadavg().c_str());
+    std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50 of each daemon's tickcast_hop_latency_seconds\n\n");
+    std::printf("%-9s %-7s %6s | %8s %8s %8s %8s | %10s %6s %6s | %s\n", "broker", "path", "rate", "p50 ms", "p99 ms", "p999 ms",
+                "max ms", "deliv/s", "missed", "closes", "hop p50s (ms)");
+    try {
+        for (const std::string& broker : o.brokers) {
+            std::unique_ptr<KafkaBroker> real;
+            if (broker == "kafka") real = std::make_unique<KafkaBroker>();
+            for (int rate : o.rates)
+                for (const std::string& path : o.paths) {
+                    const RunResult r = run_path(o, broker, real ? real->bootstrap : "", path, rate);
+                    std::string hops;
+                    for (const auto& [name, v] : r.hop_p50) {
+                        char b[64];
+                        std::snprintf(b, sizeof b, "%s%s %.2f", hops.empty() ? "" : ", ", name.c_str(), v);
+                        hops += b;
+                    }
+                    std::printf("%-9s %-7s %6d | %8.2f %8.2f %8.2f %8.1f | %10.0f %6llu %6llu | %s\n", broker.c_str(), path.c_str(), rate, r.p50,
+                                r.p99, r.p999, r.max, r.deliveries_per_s, (unsigned long long)r.missed, (unsigned long long)r.closes,
+                                hops.c_str());
+                    std::fflush(stdout);
+                }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_e2e: %s\n", e.what());
+        return 1;
+    }
+    std::printf("\nload average at end %s\n", loadavg().c_str());
+    return 0;
+}
