@@ -183,7 +183,15 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     const std::uint16_t port = free_port();
     gateway = std::make_unique<DaemonProcess>(
         dir.write("gateway.yaml", gateway_yaml(o, path, brokers, redis.url(), "127.0.0.1:" + std::to_string(port))));
-    (void)gateway->admin();  // up and listening
+    // Up and listening (the admin endpoint comes up before the pipelines).
+    const bool listening = tickcast::test::eventually([&] {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::socket probe(io);
+        boost::system::error_code ec;
+        probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+        return !ec;
+    }, 60s);
+    if (!listening) throw std::runtime_error("the gateway never listened: " + gateway->process().err());
 
     LoadSpec spec;
     spec.port = port;
