@@ -28,13 +28,16 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <functional>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "common/bench_support.hpp"
 #include "common/services.hpp"
 #include "support/daemon_process.hpp"
+#include "plugins/websocket/ws_client.hpp"
 #include "support/redis_server.hpp"
 #include "ws/ws_load_client.hpp"
 
@@ -54,6 +57,7 @@ struct Options {
     int symbols = 20;
     double warmup = 4, seconds = 10;
     int threads = 1;
+    double restart_gap = 2;
 };
 
 std::string symbols_yaml(int n) {
@@ -114,6 +118,14 @@ std::uint16_t free_port() {
     return a.local_endpoint().port();
 }
 
+bool listens(std::uint16_t port) {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket probe(io);
+    boost::system::error_code ec;
+    probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    return !ec;
+}
+
 // p-quantile (ms) of a Prometheus histogram from its cumulative buckets, by
 // linear interpolation inside the bucket (as Prometheus' histogram_quantile).
 double histogram_quantile(const std::string& metrics, const std::string& labels, double q) {
@@ -159,6 +171,70 @@ struct RunResult {
     double p50 = NAN, p99 = NAN, p999 = NAN, max = NAN, deliveries_per_s = 0;
     std::uint64_t missed = 0, reordered = 0, closes = 0, failures = 0;
     std::map<std::string, double> hop_p50;
+    // Across a gateway restart: deltas the resubscribing clients never got,
+    // and how they recovered (resumed, snapshot or nothing).
+    std::uint64_t restart_missed = 0;
+    std::string restart_recovery;
+};
+
+// One client per watched channel: follows its seq, then (after the gateway
+// restarted) resubscribes with `since` and counts the deltas it never gets:
+// 0 if the gateway resumed it from the stream; the deltas a fresh snapshot
+// jumped over; or the gap to the first event when there is no snapshot.
+struct RestartWatch {
+    std::vector<std::string> channels;
+    std::map<std::string, std::uint64_t> last;
+
+    void follow(const std::string& address, std::chrono::milliseconds how_long) {
+        tickcast::test::WsClient c(address);
+        std::string list;
+        for (const auto& ch : channels) list += (list.empty() ? "\"" : ",\"") + ch + "\"";
+        c.send(R"({"op":"subscribe","channels":[)" + list + "],\"id\":1}");
+        drain(c, how_long, nullptr);
+    }
+
+    // Returns the missed deltas; `how` collects the ways the channels recovered.
+    std::uint64_t resume(const std::string& address, std::set<std::string>& how) {
+        tickcast::test::WsClient c(address);
+        std::string list, since;
+        for (const auto& ch : channels) {
+            list += (list.empty() ? "\"" : ",\"") + ch + "\"";
+            since += (since.empty() ? "\"" : ",\"") + ch + "\":" + std::to_string(last[ch]);
+        }
+        c.send(R"({"op":"subscribe","channels":[)" + list + "],\"since\":{" + since + "},\"id\":2}");
+        std::uint64_t missed = 0;
+        drain(c, 3s, [&](const std::string& type, const std::string& ch, std::uint64_t seq, bool first) {
+            if (type == "resumed") how.insert("resumed");
+            if (type == "snapshot") {
+                how.insert("snapshot");
+                if (seq > last[ch]) missed += seq - last[ch];
+                last[ch] = seq;
+            }
+            if (type == "event" && first && seq > last[ch] + 1) {
+                how.insert("none");
+                missed += seq - last[ch] - 1;
+            }
+        });
+        return missed;
+    }
+
+    using Hook = std::function<void(const std::string& type, const std::string& channel, std::uint64_t seq, bool first)>;
+    void drain(tickcast::test::WsClient& c, std::chrono::milliseconds how_long, const Hook& hook) {
+        std::set<std::string> seen;
+        const auto until = std::chrono::steady_clock::now() + how_long;
+        while (std::chrono::steady_clock::now() < until) {
+            auto text = c.read(200ms);
+            if (!text) continue;
+            const boost::json::object m = boost::json::parse(*text).as_object();
+            const std::string type(m.at("type").as_string());
+            if (!m.contains("channel") || !m.contains("seq")) continue;
+            const std::string ch(m.at("channel").as_string());
+            const auto seq = m.at("seq").to_number<std::uint64_t>();
+            if (hook) hook(type, ch, seq, (type == "event" || type == "snapshot") && seen.insert(ch).second);
+            if (type == "event") last[ch] = std::max(last[ch], seq);
+            if (type == "snapshot") last[ch] = seq;
+        }
+    }
 };
 
 RunResult run_path(const Options& o, const std::string& broker, const std::string& bootstrap, const std::string& path, int rate) {
@@ -184,13 +260,7 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     gateway = std::make_unique<DaemonProcess>(
         dir.write("gateway.yaml", gateway_yaml(o, path, brokers, redis.url(), "127.0.0.1:" + std::to_string(port))));
     // Up and listening (the admin endpoint comes up before the pipelines).
-    const bool listening = tickcast::test::eventually([&] {
-        boost::asio::io_context io;
-        boost::asio::ip::tcp::socket probe(io);
-        boost::system::error_code ec;
-        probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-        return !ec;
-    }, 60s);
+    const bool listening = tickcast::test::eventually([&] { return listens(port); }, 60s);
     if (!listening) throw std::runtime_error("the gateway never listened: " + gateway->process().err());
 
     LoadSpec spec;
@@ -231,6 +301,23 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     r.reordered = res.reordered;
     r.closes = res.server_closes;
     r.failures = res.socket_errors + res.connect_failures;
+
+    // A gateway restart while events flow: the watchers follow, the gateway
+    // stops (draining), is away for --restart-gap, comes back on the port.
+    RestartWatch watch;
+    for (int k = 0; k < std::min(o.symbols, 5); ++k) watch.channels.push_back("depth.S" + std::to_string(k));
+    const std::string address = "127.0.0.1:" + std::to_string(port);
+    watch.follow(address, 2s);
+    gateway->process().signal(SIGTERM);
+    gateway->process().wait(30s);
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.restart_gap));
+    gateway = std::make_unique<DaemonProcess>(dir.file("gateway.yaml"));
+    if (!tickcast::test::eventually([&] { return listens(port); }, 60s))
+        throw std::runtime_error("the restarted gateway never listened: " + gateway->process().err());
+    std::set<std::string> how;
+    r.restart_missed = watch.resume(address, how);
+    for (const auto& h : how) r.restart_recovery += (r.restart_recovery.empty() ? "" : "+") + h;
+
     for (auto* d : {gateway.get(), fanout.get(), match.get()})
         if (d) d->process().signal(SIGTERM);
     for (auto* d : {gateway.get(), fanout.get(), match.get()})
@@ -252,6 +339,7 @@ int main(int argc, char** argv) {
     app.add_option("--warmup", o.warmup, "seconds after every client subscribed before the window")->capture_default_str();
     app.add_option("--seconds", o.seconds, "measured window, seconds")->capture_default_str();
     app.add_option("--threads", o.threads, "daemon.threads of the fan-out and gateway daemons")->capture_default_str();
+    app.add_option("--restart-gap", o.restart_gap, "seconds the gateway stays away in the restart measurement")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     o.paths.clear();
     std::stringstream ps(paths), bs(brokers);
@@ -269,8 +357,10 @@ int main(int argc, char** argv) {
     std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores\n",
                 std::thread::hardware_concurrency(), loadavg().c_str());
     std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50 of each daemon's tickcast_hop_latency_seconds\n\n");
-    std::printf("%-9s %-7s %6s | %8s %8s %8s %8s | %10s %6s %6s | %s\n", "broker", "path", "rate", "p50 ms", "p99 ms", "p999 ms",
-                "max ms", "deliv/s", "missed", "closes", "hop p50s (ms)");
+    std::printf("restart: 5 clients (depth.S0..S4) follow, the gateway stops for %.1f s and comes back, they resubscribe with `since`\n\n",
+                o.restart_gap);
+    std::printf("%-9s %-7s %6s | %8s %8s %8s %8s | %10s %6s %6s | %-24s | %s\n", "broker", "path", "rate", "p50 ms", "p99 ms", "p999 ms",
+                "max ms", "deliv/s", "missed", "closes", "restart: missed (how)", "hop p50s (ms)");
     try {
         for (const std::string& broker : o.brokers) {
             std::unique_ptr<KafkaBroker> real;
@@ -284,9 +374,10 @@ int main(int argc, char** argv) {
                         std::snprintf(b, sizeof b, "%s%s %.2f", hops.empty() ? "" : ", ", name.c_str(), v);
                         hops += b;
                     }
-                    std::printf("%-9s %-7s %6d | %8.2f %8.2f %8.2f %8.1f | %10.0f %6llu %6llu | %s\n", broker.c_str(), path.c_str(), rate, r.p50,
-                                r.p99, r.p999, r.max, r.deliveries_per_s, (unsigned long long)r.missed, (unsigned long long)r.closes,
-                                hops.c_str());
+                    const std::string restart = std::to_string(r.restart_missed) + " (" + r.restart_recovery + ")";
+                    std::printf("%-9s %-7s %6d | %8.2f %8.2f %8.2f %8.1f | %10.0f %6llu %6llu | %-24s | %s\n", broker.c_str(), path.c_str(),
+                                rate, r.p50, r.p99, r.p999, r.max, r.deliveries_per_s, (unsigned long long)r.missed,
+                                (unsigned long long)r.closes, restart.c_str(), hops.c_str());
                     std::fflush(stdout);
                 }
         }
