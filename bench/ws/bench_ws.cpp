@@ -296,6 +296,12 @@ Medians medians(const std::vector<Run>& runs) {
     return m;
 }
 
+std::string fixed(double v, int decimals) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
 std::vector<Scenario> expand(const Config& cfg) {
     std::vector<Scenario> out;
     for (const std::string& n : cfg.scenarios) {
@@ -384,7 +390,7 @@ int main(int argc, char** argv) {
                 const Medians m = ms[s] = medians(runs);
                 std::printf("| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f%% | %.0f%% | %s | %llu | %llu |\n", sc.name.c_str(), name(s),
                             m.deliveries_per_s, m.p50, m.p99, m.p999, m.max, m.read_p99, m.spread, m.server_cpu * 100, m.client_cpu * 100,
-                            sc.rss ? std::to_string(m.rss).substr(0, std::to_string(m.rss).find('.') + 2).c_str() : "-",
+                            sc.rss ? fixed(m.rss, 1).c_str() : "-",
                             (unsigned long long)m.missed, (unsigned long long)m.closes);
             }
             if (ms.count(Server::tickcast) && ms.count(Server::nchan)) {
@@ -392,7 +398,7 @@ int main(int argc, char** argv) {
                 auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
                 std::printf("| %s | ratio | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | | %s | | |\n", sc.name.c_str(),
                             ratio(t.deliveries_per_s, n.deliveries_per_s), ratio(t.p50, n.p50), ratio(t.p99, n.p99), ratio(t.p999, n.p999),
-                            ratio(t.max, n.max), ratio(t.read_p99, n.read_p99), ratio(t.spread, n.spread), ratio(t.server_cpu, n.server_cpu), sc.rss ? std::to_string(ratio(t.rss, n.rss)).substr(0, 4).c_str() : "");
+                            ratio(t.max, n.max), ratio(t.read_p99, n.read_p99), ratio(t.spread, n.spread), ratio(t.server_cpu, n.server_cpu), sc.rss ? fixed(ratio(t.rss, n.rss), 2).c_str() : "");
             }
         }
         std::printf("load at the end: %s\n", loadavg().c_str());
