@@ -21,6 +21,8 @@ Gateway::Counters make_counters(Metrics& m) {
         &m.counter("tickcast_websocket_resnapshots_total", "Subscribers told to take a new snapshot"),
         &m.counter("tickcast_websocket_epochs_total", "New epochs started because a channel's history broke"),
         &m.counter("tickcast_websocket_rest_requests_total", "REST requests answered"),
+        &m.counter("tickcast_websocket_auth_total", "Access tokens checked", {{"result", "ok"}}),
+        &m.counter("tickcast_websocket_auth_total", "Access tokens checked", {{"result", "refused"}}),
     };
 }
 }  // namespace
@@ -28,7 +30,9 @@ Gateway::Counters make_counters(Metrics& m) {
 Gateway::Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache)
     : options_(std::move(options)), context_(context), cache_(std::move(cache)),
       epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()),
-      counters_(make_counters(context.metrics())) {}
+      counters_(make_counters(context.metrics())) {
+    if (!options_.auth_secret.empty()) tokens_.emplace(options_.auth_secret);
+}
 
 void Gateway::start() { heartbeat(); }
 
@@ -160,10 +164,9 @@ void Gateway::subscribe(WebSocketSession& session, const ClientRequest& request)
     auto& mine = session.subscriptions();
     std::vector<std::string> fresh;
     for (const std::string& name : request.channels) {
-        if (split_channel(name).first == "orders") {
+        if (const auto [code, message] = refusal(session, name); !code.empty()) {
             counters_.client_errors->Increment();
-            session.send(encode_error(request.id, error_code::forbidden,
-                                      "private channels need an authenticated connection, which this gateway does not offer yet", name));
+            session.send(encode_error(request.id, code, message, name));
             return;
         }
         if (!mine.count(name)) fresh.push_back(name);
@@ -196,6 +199,55 @@ void Gateway::unsubscribe(WebSocketSession& session, const ClientRequest& reques
         if (it != channels_.end()) drop_subscription(it->second, session);
     }
     session.send(encode_ack(request.id, "unsubscribe", request.channels));
+}
+
+// Authentication -----------------------------------------------------------
+
+namespace {
+std::int64_t unix_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+std::pair<std::string_view, std::string> Gateway::refusal(const WebSocketSession& session, const std::string& name) const {
+    const auto [kind, user] = split_channel(name);
+    if (kind != "orders") return {};
+    if (!tokens_) return {error_code::auth_unavailable, "private channels need authentication, and this gateway has no auth_secret"};
+    if (session.user().empty())
+        return {error_code::auth_required, "private channel: send {\"op\":\"auth\",\"token\":...} first (or connect with ?token=)"};
+    if (session.auth_expires() <= unix_seconds())
+        return {error_code::token_expired, "the connection's token expired at " + std::to_string(session.auth_expires()) + "; send a new one"};
+    if (user != session.user())
+        return {error_code::forbidden, "the connection is authenticated as '" + session.user() + "'; only orders." + session.user() + " is yours"};
+    return {};
+}
+
+void Gateway::authenticate(WebSocketSession& session, const boost::json::value& id, std::string_view token) {
+    const auto refuse = [&](std::string_view code, const std::string& message) {
+        counters_.auth_failed->Increment();
+        counters_.client_errors->Increment();
+        session.send(encode_error(id, code, message));
+    };
+    if (!tokens_) return refuse(error_code::auth_unavailable, "this gateway has no auth_secret configured");
+    const TokenCheck check = tokens_->verify(token, unix_seconds());
+    if (!check.ok) return refuse(check.code, check.message);
+    if (!session.user().empty() && session.user() != check.user)
+        return refuse(error_code::forbidden, "the connection is already authenticated as '" + session.user() +
+                                                 "'; open another connection for '" + check.user + "'");
+    counters_.auth_ok->Increment();
+    session.authenticated(check.user, check.expires);
+    session.send(encode_auth_ack(id, check.user, check.expires));
+}
+
+void Gateway::token_expired(WebSocketSession& session) {
+    std::vector<std::string> private_channels;
+    for (const std::string& name : session.subscriptions())
+        if (split_channel(name).first == "orders") private_channels.push_back(name);
+    for (const std::string& name : private_channels) {
+        session.subscriptions().erase(name);
+        if (auto it = channels_.find(name); it != channels_.end()) drop_subscription(it->second, session);
+        counters_.client_errors->Increment();
+        session.send(encode_error(nullptr, error_code::token_expired,
+                                  "the connection's token expired; subscribe again after a new auth", name));
+    }
 }
 
 void Gateway::drop_subscription(Channel& ch, WebSocketSession& session) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <tickcast/tickcast.hpp>
 
+#include "auth_token.hpp"
 #include "cache_reader.hpp"
 #include "gateway_options.hpp"
 #include "messages.hpp"
@@ -63,6 +65,10 @@ public:
     // Client requests; answers (ack, error, snapshot) go to the session.
     void subscribe(WebSocketSession& session, const ClientRequest& request);
     void unsubscribe(WebSocketSession& session, const ClientRequest& request);
+    // op auth, or the URL's ?token= (with a null id).
+    void authenticate(WebSocketSession& session, const boost::json::value& id, std::string_view token);
+    // The session's token expired: its private subscriptions end with token_expired.
+    void token_expired(WebSocketSession& session);
 
     const GatewayOptions& options() const { return options_; }
     CacheReader* cache() { return cache_.get(); }
@@ -81,6 +87,8 @@ public:
         prometheus::Counter* resnapshots;
         prometheus::Counter* epochs;
         prometheus::Counter* rest_requests;
+        prometheus::Counter* auth_ok;
+        prometheus::Counter* auth_failed;
     };
     Counters& counters() { return counters_; }
 
@@ -109,11 +117,15 @@ private:
                      const std::string& error, const CacheSnapshot& snapshot);
     void retry_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& why);
     void drop_subscription(Channel& ch, WebSocketSession& session);
+    // Why `session` may not subscribe to `name` (empty: it may): a private
+    // channel needs a live token for the channel's own user.
+    std::pair<std::string_view, std::string> refusal(const WebSocketSession& session, const std::string& name) const;
     void heartbeat();
 
     GatewayOptions options_;
     SinkContext& context_;
     std::shared_ptr<CacheReader> cache_;
+    std::optional<TokenVerifier> tokens_;  // absent without a secret
     std::string epoch_base_;  // the gateway's start time, ms since the Unix epoch
     std::unordered_map<std::string, Channel> channels_;
     std::unordered_map<WebSocketSession*, std::shared_ptr<WebSocketSession>> sessions_;

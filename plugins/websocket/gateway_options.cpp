@@ -1,5 +1,7 @@
 #include "gateway_options.hpp"
 
+#include <cstdlib>
+
 namespace tickcast::websocket {
 
 OptionSpecs GatewayOptions::specs() {
@@ -14,10 +16,14 @@ OptionSpecs GatewayOptions::specs() {
         {"allowed_origins", OptionType::string_list, false, "", "Origins allowed to open a WebSocket (exact match); empty allows any, and requests without Origin are always allowed"},
         {"send_queue_limit", OptionType::size, false, "4MiB", "Outbound bytes queued per connection; past it the client is closed with 4008 (slow consumer)"},
         {"heartbeat", OptionType::duration, false, "5s", "A quiet subscribed channel gets a heartbeat with its last seq this often; 0 disables"},
+        {"auth_secret", OptionType::string, false, "", "HMAC-SHA256 secret (at least 16 bytes) that signs access tokens for private orders.<user> channels; never logged"},
+        {"auth_secret_env", OptionType::string, false, "", "Name of an environment variable holding the token secret (instead of auth_secret)"},
     };
 }
 
 namespace {
+constexpr std::size_t min_secret = 16;
+
 std::size_t positive(const ConfigNode& node, const char* what) {
     const std::int64_t v = node.as_int();
     if (v < 1) node.fail(std::string(what) + " must be at least 1, got " + node.text());
@@ -40,6 +46,19 @@ GatewayOptions::GatewayOptions(const ConfigNode& o)
     send_queue_limit = std::size_t(o["send_queue_limit"].as_size());
     if (send_queue_limit < 1024) o["send_queue_limit"].fail("send_queue_limit must be at least 1KiB");
     heartbeat = o["heartbeat"].as_duration();
+    if (o.has("auth_secret") && o.has("auth_secret_env"))
+        o["auth_secret_env"].fail("give either auth_secret or auth_secret_env, not both");
+    if (o.has("auth_secret")) {
+        auth_secret = o["auth_secret"].as_string();
+        if (auth_secret.size() < min_secret) o["auth_secret"].fail("auth_secret must be at least 16 bytes");
+    } else if (o.has("auth_secret_env")) {
+        const std::string name = o["auth_secret_env"].as_string();
+        const char* value = std::getenv(name.c_str());
+        if (!value) o["auth_secret_env"].fail("the environment variable '" + name + "' is not set");
+        auth_secret = value;
+        if (auth_secret.size() < min_secret)
+            o["auth_secret_env"].fail("the secret in the environment variable '" + name + "' must be at least 16 bytes");
+    }
 }
 
 }  // namespace tickcast::websocket

@@ -22,6 +22,10 @@ struct GatewayOptions {
     std::vector<std::string> allowed_origins;  // empty: any Origin
     std::size_t send_queue_limit = 4 << 20;  // outbound bytes queued per connection
     std::chrono::nanoseconds heartbeat = std::chrono::seconds(5);  // 0: no heartbeats
+    // HMAC secret for access tokens (auth_secret, or the environment variable
+    // auth_secret_env names); empty: no authentication, private channels refused.
+    // Never logged.
+    std::string auth_secret;
 
     GatewayOptions() = default;
     explicit GatewayOptions(const ConfigNode& options);

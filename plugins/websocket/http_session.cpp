@@ -112,8 +112,16 @@ void HttpSession::upgrade(Request request) {
         keep_alive_ = false;
         return respond(403, error_body("origin '" + std::string(origin->value().substr(0, 200)) + "' is not allowed"));
     }
+    // A token in the URL (?token=...), for clients that cannot send one first; checked once the socket is open.
+    const std::string_view target = request.target();
+    const auto qmark = target.find('?');
+    std::string token;
+    if (qmark != std::string_view::npos) {
+        auto query = parse_query(target.substr(qmark + 1));
+        if (auto it = query.find("token"); it != query.end()) token = std::move(it->second);
+    }
     const bool admitted = gateway_->admit();
-    std::make_shared<WebSocketSession>(std::move(stream_), gateway_)->run(std::move(request), admitted);
+    std::make_shared<WebSocketSession>(std::move(stream_), gateway_)->run(std::move(request), admitted, std::move(token));
 }
 
 void HttpSession::serve_rest(const Request& request) {

@@ -1,5 +1,7 @@
 #include "websocket_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
@@ -21,7 +23,7 @@ ws::close_reason reason_for(std::uint16_t code, std::string_view text) {
 }  // namespace
 
 WebSocketSession::WebSocketSession(beast::tcp_stream stream, std::shared_ptr<Gateway> gateway)
-    : ws_(std::move(stream)), gateway_(std::move(gateway)), close_timer_(ws_.get_executor()) {
+    : ws_(std::move(stream)), gateway_(std::move(gateway)), close_timer_(ws_.get_executor()), auth_timer_(ws_.get_executor()) {
     const GatewayOptions& o = gateway_->options();
     ws_.read_message_max(o.max_message_size);
     ws_.auto_fragment(false);
@@ -36,12 +38,14 @@ WebSocketSession::WebSocketSession(beast::tcp_stream stream, std::shared_ptr<Gat
     refilled_ = std::chrono::steady_clock::now();
 }
 
-void WebSocketSession::run(beast::http::request<beast::http::string_body> request, bool admitted) {
+void WebSocketSession::run(beast::http::request<beast::http::string_body> request, bool admitted, std::string token) {
     beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
-    ws_.async_accept(request, [self = shared_from_this(), admitted](beast::error_code ec) { self->on_accept(ec, admitted); });
+    ws_.async_accept(request, [self = shared_from_this(), admitted, token = std::move(token)](beast::error_code ec) {
+        self->on_accept(ec, admitted, token);
+    });
 }
 
-void WebSocketSession::on_accept(beast::error_code ec, bool admitted) {
+void WebSocketSession::on_accept(beast::error_code ec, bool admitted, const std::string& token) {
     if (ec) {
         if (admitted) gateway_->release();
         finished_ = true;
@@ -56,7 +60,30 @@ void WebSocketSession::on_accept(beast::error_code ec, bool admitted) {
     }
     opened_ = true;
     gateway_->opened(shared_from_this());
+    if (!token.empty()) gateway_->authenticate(*this, nullptr, token);
     read();
+}
+
+void WebSocketSession::authenticated(std::string user, std::int64_t expires) {
+    user_ = std::move(user);
+    auth_expires_ = expires;
+    arm_auth_timer();
+}
+
+namespace {
+std::int64_t unix_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+void WebSocketSession::arm_auth_timer() {
+    // Waits of at most a day, so that no far expiry overflows the clock.
+    const std::int64_t remaining = std::clamp<std::int64_t>(auth_expires_ - unix_seconds(), 0, 86400);
+    auth_timer_.expires_after(std::chrono::seconds(remaining));
+    auth_timer_.async_wait([self = shared_from_this(), expires = auth_expires_](beast::error_code ec) {
+        // A newer token re-arms the timer (cancelling this wait) and moves auth_expires_.
+        if (ec || self->finished_ || self->auth_expires_ != expires) return;
+        if (unix_seconds() < expires) return self->arm_auth_timer();
+        self->gateway_->token_expired(*self);
+    });
 }
 
 void WebSocketSession::read() {
@@ -109,6 +136,8 @@ void WebSocketSession::handle(std::string_view text) {
     }
     if (request.op == "ping")
         send(encode_pong(request.id));
+    else if (request.op == "auth")
+        gateway_->authenticate(*this, request.id, request.token);
     else if (request.op == "subscribe")
         gateway_->subscribe(*this, request);
     else
@@ -165,6 +194,7 @@ void WebSocketSession::finish() {
     if (finished_) return;
     finished_ = true;
     close_timer_.cancel();
+    auth_timer_.cancel();
     if (opened_) gateway_->closed(*this);
     beast::get_lowest_layer(ws_).close();
 }

@@ -39,7 +39,8 @@ public:
 
     // Completes the handshake for `request`. Not `admitted` (max_connections
     // reached): close with 1013 right after it.
-    void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted);
+    // `token`: from the URL's ?token= (empty if none), checked once open.
+    void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted, std::string token = {});
 
     // Queues a message (dropped once the session is closing).
     void send(Message message);
@@ -48,12 +49,19 @@ public:
 
     std::unordered_set<std::string>& subscriptions() { return subscriptions_; }
 
+    // The user a valid token named (empty: not authenticated) and its expiry
+    // (Unix seconds). At expiry the gateway ends the private subscriptions.
+    const std::string& user() const { return user_; }
+    std::int64_t auth_expires() const { return auth_expires_; }
+    void authenticated(std::string user, std::int64_t expires);
+
 private:
-    void on_accept(boost::beast::error_code ec, bool admitted);
+    void on_accept(boost::beast::error_code ec, bool admitted, const std::string& token);
     void read();
     void on_read(boost::beast::error_code ec);
     void handle(std::string_view text);
     bool within_rate();
+    void arm_auth_timer();
     void write_next();
     void finish();
 
@@ -70,6 +78,9 @@ private:
     std::chrono::steady_clock::time_point refilled_;
     boost::asio::steady_timer close_timer_;
     std::unordered_set<std::string> subscriptions_;
+    std::string user_;
+    std::int64_t auth_expires_ = 0;
+    boost::asio::steady_timer auth_timer_;
 };
 
 }  // namespace tickcast::websocket

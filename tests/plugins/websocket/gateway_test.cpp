@@ -151,7 +151,7 @@ TEST(WebSocketGateway, malformed_messages_get_errors_and_a_huge_one_closes_only_
         {R"({"op":"subscribe","channels":[5]})", "bad_request"},
         {R"({"op":"subscribe","channels":["tc:depth:X"]})", "bad_channel"},
         {R"({"op":"subscribe","channels":["nodot"]})", "bad_channel"},
-        {R"({"op":"subscribe","channels":["orders.alice"],"id":8})", "forbidden"},
+        {R"({"op":"subscribe","channels":["orders.alice"],"id":8})", "auth_unavailable"},
         {R"({"op":"ping","id":{"a":1}})", "bad_request"},
     };
     for (const auto& [text, code] : cases) {
