@@ -55,6 +55,7 @@ Gateway::Channel& Gateway::channel(const std::string& name) {
     if (fresh) {
         it->second.name = name;
         it->second.epoch = epoch_base_ + "-0";
+        it->second.keeps_book = cache_ && split_channel(name).first == "depth";
     }
     return it->second;
 }
@@ -67,6 +68,7 @@ bool Gateway::snapshots_for(std::string_view channel) const {
 void Gateway::new_epoch(Channel& ch, std::string_view reason) {
     ch.epoch = epoch_base_ + "-" + std::to_string(++ch.epoch_counter);
     ch.recent.clear();
+    forget_book(ch);
     counters_.epochs->Increment();
     if (ch.subscribers.empty()) return;
     const Message notice = encode_resnapshot(ch.name, ch.epoch, reason);
@@ -100,9 +102,11 @@ void Gateway::publish(const Event& e) {
     if (e.seq != 0) ch.last_seq = e.seq;
     if (ch.subscribers.empty()) return;  // nobody listens: not even encoded
 
-    const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view());
+    std::optional<std::uint32_t> checksum;
+    if (ch.keeps_book) checksum = advance_book(ch, e.seq, e.payload_view());
+    const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view(), checksum);
     if (e.seq != 0) {
-        ch.recent.emplace_back(e.seq, message);
+        ch.recent.push_back({e.seq, message, e.payload});
         if (ch.recent.size() > recent_capacity) ch.recent.pop_front();
     }
     std::uint64_t delivered = 0;
@@ -128,6 +132,40 @@ void Gateway::publish(const Event& e) {
     counters_.deliveries->Increment(double(delivered));
 }
 
+// Depth books ---------------------------------------------------------------
+
+std::optional<std::uint32_t> Gateway::advance_book(Channel& ch, std::uint64_t seq, std::string_view payload) {
+    if (!ch.book_valid || seq <= ch.book_seq) return std::nullopt;  // not seeded, or the cache was ahead of the feed
+    if (seq == ch.book_seq + 1 && ch.book.apply(payload)) {
+        ch.book_seq = seq;
+        return ch.book.checksum();
+    }
+    context_.log().warn("{}: event {} does not continue the depth book at {} (or is not a depth delta); checksums stop until the next snapshot",
+                        ch.name, seq, ch.book_seq);
+    forget_book(ch);
+    return std::nullopt;
+}
+
+void Gateway::seed_book(Channel& ch, const CacheSnapshot& snapshot) {
+    // Messages recorded before the book was known lack their checksum:
+    // encode them again now (nobody has been sent them; they wait for this snapshot).
+    if (!ch.book.load(snapshot.data_json)) return forget_book(ch);
+    ch.book_valid = true;
+    ch.book_seq = snapshot.seq;
+    for (Recorded& r : ch.recent) {
+        if (r.seq <= ch.book_seq) continue;
+        const std::optional<std::uint32_t> checksum = advance_book(ch, r.seq, r.payload ? std::string_view(*r.payload) : std::string_view());
+        if (!checksum) break;
+        r.message = encode_event(ch.name, r.seq, ch.epoch, *r.payload, checksum);
+    }
+}
+
+void Gateway::forget_book(Channel& ch) {
+    ch.book_valid = false;
+    ch.book_seq = 0;
+    ch.book.clear();
+}
+
 // Sessions ----------------------------------------------------------------
 
 bool Gateway::admit() {
@@ -150,8 +188,7 @@ void Gateway::closed(WebSocketSession& session) {
     for (const std::string& name : session.subscriptions()) {
         auto it = channels_.find(name);
         if (it == channels_.end()) continue;
-        it->second.subscribers.erase(&session);
-        if (it->second.subscribers.empty()) it->second.recent.clear();
+        drop_subscription(it->second, session);
     }
     session.subscriptions().clear();
     if (sessions_.erase(&session)) --slots_;
@@ -252,7 +289,10 @@ void Gateway::token_expired(WebSocketSession& session) {
 
 void Gateway::drop_subscription(Channel& ch, WebSocketSession& session) {
     ch.subscribers.erase(&session);
-    if (ch.subscribers.empty()) ch.recent.clear();
+    if (ch.subscribers.empty()) {
+        ch.recent.clear();
+        forget_book(ch);
+    }
 }
 
 // Snapshots ---------------------------------------------------------------
@@ -283,19 +323,29 @@ void Gateway::on_snapshot(const std::string& name, WebSocketSession* session, st
     if (!error.empty()) return retry_snapshot(name, session, generation, error);
 
     const std::uint64_t s = snapshot.seq;
-    if (ch.last_seq > s && (ch.recent.empty() || ch.recent.front().first > s + 1))
+    if (ch.last_seq > s && (ch.recent.empty() || ch.recent.front().seq > s + 1))
         return retry_snapshot(name, session, generation,
                               "the cache is at seq " + std::to_string(s) + " and the gateway at " + std::to_string(ch.last_seq));
 
-    session->send(encode_snapshot(name, s, ch.epoch, snapshot.data_json));
+    std::optional<std::uint32_t> checksum;
+    if (ch.keeps_book) {
+        if (!ch.book_valid) seed_book(ch, snapshot);
+        if (ch.book_valid && ch.book_seq == s) {
+            checksum = ch.book.checksum();
+        } else {
+            DepthBook at_snapshot;  // the gateway's book has moved past the snapshot
+            if (at_snapshot.load(snapshot.data_json)) checksum = at_snapshot.checksum();
+        }
+    }
+    session->send(encode_snapshot(name, s, ch.epoch, snapshot.data_json, checksum));
     counters_.snapshots->Increment();
     sub.live = true;
     sub.attempts = 0;
     sub.last_seq = s;
-    for (const auto& [seq, message] : ch.recent) {
-        if (seq <= sub.last_seq) continue;
-        session->send(message);
-        sub.last_seq = seq;
+    for (const Recorded& r : ch.recent) {
+        if (r.seq <= sub.last_seq) continue;
+        session->send(r.message);
+        sub.last_seq = r.seq;
     }
 }
 

@@ -30,6 +30,7 @@
 
 #include "auth_token.hpp"
 #include "cache_reader.hpp"
+#include "depth_book.hpp"
 #include "gateway_options.hpp"
 #include "messages.hpp"
 
@@ -99,6 +100,11 @@ private:
         std::uint64_t generation = 0;  // of its latest snapshot request: older replies are ignored
         int attempts = 0;
     };
+    struct Recorded {
+        std::uint64_t seq;
+        Message message;
+        Payload payload;  // the event's, to re-encode the message once the depth book is known
+    };
     struct Channel {
         std::string name;
         std::string epoch;
@@ -106,12 +112,22 @@ private:
         std::uint64_t last_seq = 0;
         bool quiet = true;  // no event since the last heartbeat tick
         std::unordered_map<WebSocketSession*, Subscriber> subscribers;
-        std::deque<std::pair<std::uint64_t, Message>> recent;
+        std::deque<Recorded> recent;
+        // depth.<SYM> with a cache: the book, seeded by the first snapshot read
+        // and kept while the channel has subscribers, for the checksums.
+        bool keeps_book = false;
+        bool book_valid = false;
+        std::uint64_t book_seq = 0;
+        DepthBook book;
     };
 
     Channel& channel(const std::string& name);
     bool snapshots_for(std::string_view channel) const;
     void new_epoch(Channel& ch, std::string_view reason);
+    // The checksum after event `seq` when the book follows it (else none, and the book is dropped if it broke).
+    std::optional<std::uint32_t> advance_book(Channel& ch, std::uint64_t seq, std::string_view payload);
+    void seed_book(Channel& ch, const CacheSnapshot& snapshot);
+    void forget_book(Channel& ch);
     void request_snapshot(Channel& ch, WebSocketSession& session, Subscriber& sub);
     void on_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation,
                      const std::string& error, const CacheSnapshot& snapshot);

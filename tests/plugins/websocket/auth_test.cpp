@@ -132,3 +132,10 @@ TEST(WebSocketAuth, the_secret_comes_from_the_named_environment_variable_and_wit
     EXPECT_EQ(str(request(p, auth(token_for("alice"))), "code"), "auth_unavailable");
     EXPECT_EQ(str(request(p, R"({"op":"subscribe","channels":["orders.alice"]})"), "code"), "auth_unavailable");
 }
+
+TEST(WebSocketAuth, a_python_client_mints_tokens_from_the_documented_format) {
+    GatewayUnderTest g(auth_options, "orders.carol");
+    Process py({"/usr/bin/python3", TICKCAST_SOURCE_DIR "/tests/plugins/websocket/python_client.py", "--auth", secret, "ws://" + g.address() + "/"});
+    EXPECT_EQ(py.wait(std::chrono::seconds(30)), 0) << py.out() << py.err();
+    EXPECT_NE(py.out().find("OK"), std::string::npos) << py.out() << py.err();
+}

@@ -45,6 +45,8 @@ TEST(WebSocketGateway, subscribe_gives_an_ack_the_depth_snapshot_then_deltas_and
     EXPECT_EQ(json::serialize(snap->at("data")),
               R"({"bids":[["100.25","1"],["99.5","3"]],"asks":[["100.5","4"],["101","2"]]})");
     const std::string epoch = str(*snap, "epoch");
+    // CRC32 of "10054" "1012" "100251" "9953" (asks then bids, '.' and leading zeros removed; zlib.crc32).
+    EXPECT_EQ(snap->at("checksum").as_int64(), 288675060);
 
     // A delta the snapshot already holds is not sent; the ones after it are.
     g.publish("depth.X", 5, depth_payload("[]", "[]"));
@@ -53,7 +55,7 @@ TEST(WebSocketGateway, subscribe_gives_an_ack_the_depth_snapshot_then_deltas_and
     auto e6 = c.read_json(), e7 = c.read_json();
     ASSERT_TRUE(e6 && e7);
     EXPECT_EQ(json::serialize(*e6), R"({"type":"event","channel":"depth.X","seq":6,"epoch":")" + epoch +
-                                        R"(","data":{"type":"depth","bids":[["99.5","0"]],"asks":[]}})");
+                                        R"(","checksum":2410545374,"data":{"type":"depth","bids":[["99.5","0"]],"asks":[]}})");
     EXPECT_EQ(seq_of(*e7), 7u);
 
     c.send(R"({"op":"unsubscribe","channels":["depth.X"],"id":"u"})");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "auth_token.hpp"
+#include "depth_book.hpp"
 #include "messages.hpp"
 
 using namespace tickcast::websocket;
@@ -82,4 +83,27 @@ TEST(WebSocketMessages, tokens_are_user_expiry_and_the_hex_hmac_sha256_of_both) 
     EXPECT_EQ(v.verify(token, 1795693122).code, error_code::token_expired);
     EXPECT_EQ(TokenVerifier("another secret!!").verify(token, 0).code, error_code::bad_token);
     EXPECT_TRUE(v.verify(v.mint("a.b", 10), 0).ok) << "a user may hold dots";
+}
+
+TEST(WebSocketMessages, the_depth_checksum_covers_the_ten_best_levels_of_each_side_as_digits) {
+    DepthBook book;
+    ASSERT_TRUE(book.load(R"({"bids":[["99.5","3"],["100.25","1"]],"asks":[["101","2"],["100.5","4"]]})"));
+    // zlib.crc32(b"1005410121002519953"): asks best first, then bids; '.' and leading zeros removed.
+    EXPECT_EQ(book.checksum(), 288675060u);
+    ASSERT_TRUE(book.apply(R"({"type":"depth","bids":[["99.50","0"]],"asks":[]})"));
+    EXPECT_EQ(book.checksum(), 2410545374u) << "99.50 is the level 99.5";
+    EXPECT_EQ(book.to_json(), R"({"bids":[["100.25","1"]],"asks":[["100.5","4"],["101","2"]]})");
+    // Levels past the tenth do not count.
+    DepthBook deep, shallow;
+    std::string bids = "[", top = "[";
+    for (int i = 0; i < 12; ++i) {
+        const std::string level = std::string(i ? "," : "") + "[\"" + std::to_string(100 - i) + ".00\",\"0.0100\"]";
+        bids += level;
+        if (i < 10) top += level;
+    }
+    ASSERT_TRUE(deep.load(R"({"asks":[],"bids":)" + bids + "]}"));
+    ASSERT_TRUE(shallow.load(R"({"asks":[],"bids":)" + top + "]}"));
+    EXPECT_EQ(deep.checksum(), shallow.checksum());
+    EXPECT_FALSE(book.apply(R"({"bids":[["x","1"]]})"));
+    EXPECT_FALSE(book.apply("not json"));
 }
