@@ -43,6 +43,8 @@ public:
     // Messages recorded per subscribed channel for the snapshot merge.
     static constexpr std::size_t recent_capacity = 4096;
     static constexpr int snapshot_attempts = 6;
+    // Stream entries per XRANGE while resuming.
+    static constexpr std::size_t history_batch = 1000;
 
     // `cache` may be null (no snapshots; REST answers 503).
     Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache);
@@ -90,12 +92,15 @@ public:
         prometheus::Counter* rest_requests;
         prometheus::Counter* auth_ok;
         prometheus::Counter* auth_failed;
+        prometheus::Counter* resumed;
+        prometheus::Counter* resume_refused;
     };
     Counters& counters() { return counters_; }
 
 private:
     struct Subscriber {
-        bool live = false;           // false while its snapshot is read
+        bool live = false;           // false while its snapshot (or its history, to resume) is read
+        bool resumed = false;        // a resume's "resumed" message was sent
         std::uint64_t last_seq = 0;  // last seq delivered (or the snapshot's); 0: take whatever comes
         std::uint64_t generation = 0;  // of its latest snapshot request: older replies are ignored
         int attempts = 0;
@@ -133,6 +138,13 @@ private:
                      const std::string& error, const CacheSnapshot& snapshot);
     void retry_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& why);
     void drop_subscription(Channel& ch, WebSocketSession& session);
+    // Resume after `point.seq` from the channel's stream, or tell the client to re-snapshot.
+    void start_resume(Channel& ch, WebSocketSession& session, Subscriber& sub, const ResumePoint& point);
+    void read_history(Channel& ch, WebSocketSession& session, Subscriber& sub);
+    void on_history(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& error,
+                    const std::vector<HistoryEntry>& entries);
+    void resume_failed(Channel& ch, WebSocketSession& session, Subscriber& sub, const std::string& why);
+    void start_deltas(Channel& ch, WebSocketSession& session, Subscriber& sub);
     // Why `session` may not subscribe to `name` (empty: it may): a private
     // channel needs a live token for the channel's own user.
     std::pair<std::string_view, std::string> refusal(const WebSocketSession& session, const std::string& name) const;

@@ -9,6 +9,7 @@ OptionSpecs GatewayOptions::specs() {
         {"listen", OptionType::string, true, "", "host:port to serve WebSocket and REST on (port 0 picks a free one; the address is logged)"},
         {"cache", OptionType::resource, false, "", "A redis resource holding redis_cache's keys: snapshots on subscribe and REST answers", "redis"},
         {"prefix", OptionType::string, false, "tc:", "Key prefix the redis_cache sink uses"},
+        {"stream_prefix", OptionType::string, false, "", "Key prefix of the redis_stream sink's streams in the cache's Redis, read to resume a subscription from a seq (default: prefix)"},
         {"max_connections", OptionType::integer, false, "10000", "WebSocket connections at once; more are closed with 1013"},
         {"max_subscriptions", OptionType::integer, false, "100", "Channels one connection may subscribe to"},
         {"max_message_size", OptionType::size, false, "16KiB", "Largest client message; a bigger one closes the connection with 1009"},
@@ -37,6 +38,7 @@ GatewayOptions::GatewayOptions(const ConfigNode& o)
     if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
         o["listen"].fail("expected host:port, e.g. 127.0.0.1:8080, got '" + listen + "'");
     if (o.has("cache")) cache = o["cache"].as_string();
+    stream_prefix = o.has("stream_prefix") ? o["stream_prefix"].as_string() : prefix;
     max_connections = positive(o["max_connections"], "max_connections");
     max_subscriptions = positive(o["max_subscriptions"], "max_subscriptions");
     max_message_size = std::size_t(o["max_message_size"].as_size());

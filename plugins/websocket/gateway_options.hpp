@@ -15,6 +15,7 @@ struct GatewayOptions {
     std::string listen;  // host:port; port 0 picks a free one
     std::string cache;   // name of a `redis` resource; empty: no snapshots, no REST data
     std::string prefix;  // cache key prefix (redis_cache's `prefix`)
+    std::string stream_prefix;  // redis_stream's key prefix, for resumes (default: prefix)
     std::size_t max_connections = 10000;
     std::size_t max_subscriptions = 100;     // per connection
     std::size_t max_message_size = 16384;    // inbound, bytes

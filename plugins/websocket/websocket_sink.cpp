@@ -16,7 +16,7 @@ void WebSocketSink::start(SinkContext& context) {
         redis_ = redis::redis_resource(context, options_.cache)->make_client(context, "websocket_cache", false);
         redis_->set_on_fatal([&context](const std::string& why) { context.fail("cache: " + why); });
         redis_->start();
-        cache = std::make_shared<CacheReader>(redis_, options_.prefix);
+        cache = std::make_shared<CacheReader>(redis_, options_.prefix, options_.stream_prefix);
     }
     gateway_ = std::make_shared<Gateway>(options_, context, std::move(cache));
 
