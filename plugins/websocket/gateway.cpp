@@ -25,6 +25,7 @@ Gateway::Counters make_counters(Metrics& m) {
         &m.counter("tickcast_websocket_auth_total", "Access tokens checked", {{"result", "refused"}}),
         &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "resumed"}}),
         &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "refused"}}),
+        &m.counter("tickcast_websocket_conflations_total", "Times a slow client's queued depth deltas were replaced by the latest state"),
     };
 }
 }  // namespace
@@ -128,7 +129,7 @@ void Gateway::publish(const Event& e) {
             }
             sub.last_seq = e.seq;
         }
-        session->send(message);
+        session->send(message, ch.book_valid ? &ch.name : nullptr);
         ++delivered;
     }
     counters_.deliveries->Increment(double(delivered));
@@ -166,6 +167,20 @@ void Gateway::forget_book(Channel& ch) {
     ch.book_valid = false;
     ch.book_seq = 0;
     ch.book.clear();
+    ch.latest.reset();
+}
+
+Gateway::LatestState Gateway::latest_state(WebSocketSession& session, const std::string& name, const std::string& epoch) {
+    Channel& ch = channel(name);
+    const auto sub = ch.subscribers.find(&session);
+    if (sub == ch.subscribers.end() || ch.epoch != epoch || !sub->second.live) return {};  // gone, or a resnapshot is queued after
+    // A live subscriber has been given every event up to the channel's last: the book is at that seq.
+    if (!ch.book_valid || ch.book_seq != sub->second.last_seq) return {nullptr, true};
+    if (!ch.latest || ch.latest_seq != ch.book_seq) {
+        ch.latest = encode_snapshot(ch.name, ch.book_seq, ch.epoch, ch.book.to_json(), ch.book.checksum(), true);
+        ch.latest_seq = ch.book_seq;
+    }
+    return {ch.latest};
 }
 
 // Sessions ----------------------------------------------------------------

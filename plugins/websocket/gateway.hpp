@@ -65,6 +65,18 @@ public:
     void opened(const std::shared_ptr<WebSocketSession>& session);
     void closed(WebSocketSession& session);
 
+    // Conflation (conflate_depth): what a slow session's latest-state entry
+    // for `channel`, queued in `epoch`, becomes when its turn to be written
+    // comes: the book as a snapshot message (shared by every session that
+    // asks at the same seq); nothing, if the session left the channel or a
+    // resnapshot follows; or close, if the book is not known.
+    struct LatestState {
+        Message message;
+        bool close = false;
+    };
+    LatestState latest_state(WebSocketSession& session, const std::string& channel, const std::string& epoch);
+    const std::string& epoch_of(const std::string& channel) { return this->channel(channel).epoch; }
+
     // Client requests; answers (ack, error, snapshot) go to the session.
     void subscribe(WebSocketSession& session, const ClientRequest& request);
     void unsubscribe(WebSocketSession& session, const ClientRequest& request);
@@ -94,6 +106,7 @@ public:
         prometheus::Counter* auth_failed;
         prometheus::Counter* resumed;
         prometheus::Counter* resume_refused;
+        prometheus::Counter* conflations;
     };
     Counters& counters() { return counters_; }
 
@@ -124,6 +137,8 @@ private:
         bool book_valid = false;
         std::uint64_t book_seq = 0;
         DepthBook book;
+        Message latest;  // the book as a conflated snapshot at latest_seq, built on demand
+        std::uint64_t latest_seq = 0;
     };
 
     Channel& channel(const std::string& name);

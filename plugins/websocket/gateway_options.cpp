@@ -16,6 +16,8 @@ OptionSpecs GatewayOptions::specs() {
         {"messages_per_second", OptionType::integer, false, "50", "Client messages per second per connection (bursts of as many); more close it with 4029"},
         {"allowed_origins", OptionType::string_list, false, "", "Origins allowed to open a WebSocket (exact match); empty allows any, and requests without Origin are always allowed"},
         {"send_queue_limit", OptionType::size, false, "4MiB", "Outbound bytes queued per connection; past it the client is closed with 4008 (slow consumer)"},
+        {"conflate_depth", OptionType::boolean, false, "false", "For a client with more than conflate_above bytes queued, replace its queued depth deltas of a channel by that channel's latest book (a snapshot with \"conflated\":true) instead of closing it; trades are never conflated"},
+        {"conflate_above", OptionType::size, false, "1MiB", "The queued bytes past which conflate_depth applies (below send_queue_limit)"},
         {"heartbeat", OptionType::duration, false, "5s", "A quiet subscribed channel gets a heartbeat with its last seq this often; 0 disables"},
         {"auth_secret", OptionType::string, false, "", "HMAC-SHA256 secret (at least 16 bytes) that signs access tokens for private orders.<user> channels; never logged"},
         {"auth_secret_env", OptionType::string, false, "", "Name of an environment variable holding the token secret (instead of auth_secret)"},
@@ -48,6 +50,11 @@ GatewayOptions::GatewayOptions(const ConfigNode& o)
     send_queue_limit = std::size_t(o["send_queue_limit"].as_size());
     if (send_queue_limit < 1024) o["send_queue_limit"].fail("send_queue_limit must be at least 1KiB");
     heartbeat = o["heartbeat"].as_duration();
+    conflate_depth = o["conflate_depth"].as_bool();
+    conflate_above = std::size_t(o["conflate_above"].as_size());
+    if (conflate_depth && conflate_above >= send_queue_limit)
+        o["conflate_above"].fail("conflate_above (" + std::to_string(conflate_above) + " bytes) must be below send_queue_limit (" +
+                                 std::to_string(send_queue_limit) + " bytes)");
     if (o.has("auth_secret") && o.has("auth_secret_env"))
         o["auth_secret_env"].fail("give either auth_secret or auth_secret_env, not both");
     if (o.has("auth_secret")) {

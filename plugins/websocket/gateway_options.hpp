@@ -22,6 +22,8 @@ struct GatewayOptions {
     double messages_per_second = 50;         // inbound, per connection (burst of as many)
     std::vector<std::string> allowed_origins;  // empty: any Origin
     std::size_t send_queue_limit = 4 << 20;  // outbound bytes queued per connection
+    bool conflate_depth = false;             // past conflate_above, depth deltas give way to the latest state
+    std::size_t conflate_above = 1 << 20;
     std::chrono::nanoseconds heartbeat = std::chrono::seconds(5);  // 0: no heartbeats
     // HMAC secret for access tokens (auth_secret, or the environment variable
     // auth_secret_env names); empty: no authentication, private channels refused.

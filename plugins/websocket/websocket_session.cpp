@@ -144,28 +144,65 @@ void WebSocketSession::handle(std::string_view text) {
         gateway_->unsubscribe(*this, request);
 }
 
-void WebSocketSession::send(Message message) {
+void WebSocketSession::send(Message message, const std::string* depth_channel) {
     if (closing_ || finished_) return;
-    if (queued_bytes_ + message->size() > gateway_->options().send_queue_limit) {
+    const GatewayOptions& o = gateway_->options();
+    if (depth_channel && o.conflate_depth) {
+        // A latest-state entry already queued for this channel will carry this delta too.
+        if (std::find(latest_pending_.begin(), latest_pending_.end(), depth_channel) != latest_pending_.end()) return;
+        if (queued_bytes_ + message->size() > o.conflate_above) return conflate(depth_channel);
+    }
+    if (queued_bytes_ + message->size() > o.send_queue_limit) {
         gateway_->counters().slow_consumers->Increment();
-        close(close_code::slow_consumer, "slow consumer: more than " + std::to_string(gateway_->options().send_queue_limit) +
-                                             " bytes queued");
+        close(close_code::slow_consumer, "slow consumer: more than " + std::to_string(o.send_queue_limit) + " bytes queued");
         return;
     }
     queued_bytes_ += message->size();
-    queue_.push_back(std::move(message));
+    queue_.push_back({std::move(message), depth_channel, {}});
+    if (!writing_) write_next();
+}
+
+void WebSocketSession::conflate(const std::string* channel) {
+    // Drop the channel's queued deltas (not one being written) and queue, in
+    // their stead, the channel's state as of when this entry is written.
+    const std::size_t keep = writing_ ? 1 : 0;
+    for (std::size_t i = queue_.size(); i-- > keep;) {
+        if (queue_[i].depth_channel != channel || !queue_[i].message) continue;
+        queued_bytes_ -= queue_[i].message->size();
+        queue_.erase(queue_.begin() + std::ptrdiff_t(i));
+    }
+    queue_.push_back({nullptr, channel, gateway_->epoch_of(*channel)});
+    latest_pending_.push_back(channel);
+    gateway_->counters().conflations->Increment();
     if (!writing_) write_next();
 }
 
 void WebSocketSession::write_next() {
+    while (!queue_.empty() && !closing_ && !queue_.front().message) {
+        // A latest-state entry's turn: the state is taken now.
+        Outgoing& latest = queue_.front();
+        latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), latest.depth_channel));
+        const Gateway::LatestState state = gateway_->latest_state(*this, *latest.depth_channel, latest.epoch);
+        if (state.close) {
+            writing_ = false;  // nothing is being written: close() may drop the whole queue
+            gateway_->counters().slow_consumers->Increment();
+            return close(close_code::slow_consumer, "slow consumer: the depth it missed could not be conflated");
+        }
+        if (!state.message) {
+            queue_.pop_front();  // unsubscribed, or a resnapshot follows
+            continue;
+        }
+        latest.message = state.message;
+        queued_bytes_ += latest.message->size();
+    }
     if (queue_.empty() || closing_) {
         writing_ = false;
         return;
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(boost::asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->queued_bytes_ -= self->queue_.front()->size();
+    ws_.async_write(boost::asio::buffer(*queue_.front().message), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->queued_bytes_ -= self->queue_.front().message->size();
         self->queue_.pop_front();
         if (ec) {
             self->writing_ = false;
@@ -180,9 +217,10 @@ void WebSocketSession::close(std::uint16_t code, std::string reason) {
     closing_ = true;
     // Keep only the message being written; Beast sends the close frame after it.
     while (queue_.size() > (writing_ ? 1u : 0u)) {
-        queued_bytes_ -= queue_.back()->size();
+        if (queue_.back().message) queued_bytes_ -= queue_.back().message->size();
         queue_.pop_back();
     }
+    latest_pending_.clear();
     ws_.async_close(reason_for(code, reason), [self = shared_from_this()](beast::error_code) { self->finish(); });
     close_timer_.expires_after(close_timeout);
     close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {

@@ -4,7 +4,9 @@
 // Send queue: messages are shared buffers (one per event, whatever the
 // number of subscribers), written one frame each, in order. The queue is
 // bounded by send_queue_limit bytes: a client that does not read is closed
-// with 4008 and never slows the gateway or other clients. If even the close
+// with 4008 and never slows the gateway or other clients (with conflate_depth,
+// past conflate_above a depth channel's queued deltas are first replaced by
+// one entry for its latest state, taken when that entry is written). If even the close
 // frame cannot be written (the client's TCP window is shut) the socket is
 // closed after close_timeout.
 //
@@ -17,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -42,8 +45,10 @@ public:
     // `token`: from the URL's ?token= (empty if none), checked once open.
     void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted, std::string token = {});
 
-    // Queues a message (dropped once the session is closing).
-    void send(Message message);
+    // Queues a message (dropped once the session is closing). `depth_channel`
+    // (the gateway's name of a depth channel whose book it keeps) marks a
+    // delta that conflate_depth may replace by the channel's latest state.
+    void send(Message message, const std::string* depth_channel = nullptr);
     // Sends a close frame and stops sending; never calls back into the gateway synchronously.
     void close(std::uint16_t code, std::string reason);
 
@@ -63,12 +68,19 @@ private:
     bool within_rate();
     void arm_auth_timer();
     void write_next();
+    void conflate(const std::string* channel);
     void finish();
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
     std::shared_ptr<Gateway> gateway_;
     boost::beast::flat_buffer in_;
-    std::deque<Message> queue_;
+    struct Outgoing {
+        Message message;  // null: the latest state of depth_channel, taken when its turn comes
+        const std::string* depth_channel;
+        std::string epoch;  // of a latest-state entry: the channel's when it was queued
+    };
+    std::deque<Outgoing> queue_;
+    std::vector<const std::string*> latest_pending_;  // channels with a latest-state entry queued
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
     bool closing_ = false;
