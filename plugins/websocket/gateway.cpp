@@ -32,16 +32,34 @@ Gateway::Counters make_counters(Metrics& m) {
 
 Gateway::Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache)
     : options_(std::move(options)), context_(context), cache_(std::move(cache)),
-      epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()),
+      epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()), drain_timer_(context.executor()),
       counters_(make_counters(context.metrics())) {
     if (!options_.auth_secret.empty()) tokens_.emplace(options_.auth_secret);
 }
 
 void Gateway::start() { heartbeat(); }
 
+void Gateway::drain(Completion done) {
+    stopped_ = true;
+    heartbeat_timer_.cancel();
+    if (sessions_.empty()) return done();
+    drained_ = std::move(done);
+    context_.log().info("draining {} WebSocket connections", sessions_.size());
+    const Message notice = encode_draining("shutdown");
+    auto sessions = sessions_;
+    for (auto& [_, s] : sessions) s->close(close_code::service_restart, "the gateway is restarting; reconnect", notice);
+    drain_timer_.expires_after(drain_timeout);
+    drain_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->drained_) return;
+        self->context_.log().warn("{} WebSocket connections did not close within {} s", self->sessions_.size(), drain_timeout.count());
+        self->drained_();
+    });
+}
+
 void Gateway::stop() {
     stopped_ = true;
     heartbeat_timer_.cancel();
+    drain_timer_.cancel();
     auto sessions = sessions_;  // closing never erases synchronously, but be safe
     for (auto& [_, s] : sessions) s->close(close_code::going_away, "the gateway is stopping");
 }
@@ -210,6 +228,10 @@ void Gateway::closed(WebSocketSession& session) {
     session.subscriptions().clear();
     if (sessions_.erase(&session)) --slots_;
     counters_.connections->Set(double(sessions_.size()));
+    if (drained_ && sessions_.empty()) {
+        drain_timer_.cancel();
+        drained_();
+    }
 }
 
 // Requests ----------------------------------------------------------------

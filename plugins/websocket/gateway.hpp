@@ -45,11 +45,17 @@ public:
     static constexpr int snapshot_attempts = 6;
     // Stream entries per XRANGE while resuming.
     static constexpr std::size_t history_batch = 1000;
+    // Longest wait for drained sessions to close: a close frame that cannot
+    // be sent ends the socket after WebSocketSession::close_timeout.
+    static constexpr std::chrono::seconds drain_timeout{3};
 
     // `cache` may be null (no snapshots; REST answers 503).
     Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache);
 
     void start();  // heartbeats
+    // Shutdown with notice: every session gets {"type":"draining"} and close
+    // 1012; `done` runs once all have closed (or after drain_timeout).
+    void drain(Completion done);
     void stop();   // closes every session with 1001
     // Drops the gateway's references to its sessions (which hold the gateway
     // too): for teardown, when the close handshakes stop() began will never
@@ -176,6 +182,8 @@ private:
     std::size_t slots_ = 0;  // admitted connections, open or opening
     boost::asio::steady_timer heartbeat_timer_;
     bool stopped_ = false;
+    Completion drained_;  // set while draining
+    boost::asio::steady_timer drain_timer_;
     Counters counters_;
 };
 

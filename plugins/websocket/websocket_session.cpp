@@ -178,7 +178,7 @@ void WebSocketSession::conflate(const std::string* channel) {
 }
 
 void WebSocketSession::write_next() {
-    while (!queue_.empty() && !closing_ && !queue_.front().message) {
+    while (!queue_.empty() && !queue_.front().message) {
         // A latest-state entry's turn: the state is taken now.
         Outgoing& latest = queue_.front();
         latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), latest.depth_channel));
@@ -195,8 +195,13 @@ void WebSocketSession::write_next() {
         latest.message = state.message;
         queued_bytes_ += latest.message->size();
     }
-    if (queue_.empty() || closing_) {
+    if (queue_.empty()) {
         writing_ = false;
+        if (close_pending_) {
+            // Everything close() kept is written: now the close frame.
+            close_pending_ = false;
+            ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->finish(); });
+        }
         return;
     }
     writing_ = true;
@@ -212,20 +217,26 @@ void WebSocketSession::write_next() {
     });
 }
 
-void WebSocketSession::close(std::uint16_t code, std::string reason) {
+void WebSocketSession::close(std::uint16_t code, std::string reason, Message last) {
     if (closing_ || finished_) return;
     closing_ = true;
-    // Keep only the message being written; Beast sends the close frame after it.
+    // Keep only the message being written (and `last`); the close frame follows them.
     while (queue_.size() > (writing_ ? 1u : 0u)) {
         if (queue_.back().message) queued_bytes_ -= queue_.back().message->size();
         queue_.pop_back();
     }
     latest_pending_.clear();
-    ws_.async_close(reason_for(code, reason), [self = shared_from_this()](beast::error_code) { self->finish(); });
+    if (last) {
+        queued_bytes_ += last->size();
+        queue_.push_back({std::move(last), nullptr, {}});
+    }
+    close_reason_ = reason_for(code, reason);
+    close_pending_ = true;
     close_timer_.expires_after(close_timeout);
     close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (!ec) beast::get_lowest_layer(self->ws_).close();  // the peer never took the close frame
     });
+    if (!writing_) write_next();
 }
 
 void WebSocketSession::finish() {

@@ -49,8 +49,9 @@ public:
     // (the gateway's name of a depth channel whose book it keeps) marks a
     // delta that conflate_depth may replace by the channel's latest state.
     void send(Message message, const std::string* depth_channel = nullptr);
-    // Sends a close frame and stops sending; never calls back into the gateway synchronously.
-    void close(std::uint16_t code, std::string reason);
+    // Stops sending: drops what is queued (but a message being written), sends
+    // `last` if given, then the close frame. Never calls back into the gateway synchronously.
+    void close(std::uint16_t code, std::string reason, Message last = nullptr);
 
     std::unordered_set<std::string>& subscriptions() { return subscriptions_; }
 
@@ -84,6 +85,8 @@ private:
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
     bool closing_ = false;
+    bool close_pending_ = false;  // the close frame goes once the queue is written
+    boost::beast::websocket::close_reason close_reason_;
     bool opened_ = false;
     bool finished_ = false;
     double tokens_ = 0;

@@ -63,6 +63,15 @@ void WebSocketSink::write(BatchRef batch, Completion done) {
     done();
 }
 
+void WebSocketSink::flush(Completion done) {
+    if (acceptor_) {
+        boost::system::error_code ignored;
+        acceptor_->close(ignored);
+    }
+    if (!gateway_) return done();
+    gateway_->drain(std::move(done));
+}
+
 WebSocketSink::~WebSocketSink() {
     if (gateway_) gateway_->release_sessions();
 }

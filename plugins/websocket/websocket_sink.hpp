@@ -23,6 +23,8 @@ public:
 
     void start(SinkContext& context) override;
     void write(BatchRef batch, Completion done) override;
+    // Shutdown: stop accepting, tell every client it is draining, close them with 1012.
+    void flush(Completion done) override;
     ~WebSocketSink() override;
     void stop() override;
 

@@ -42,8 +42,13 @@ public:
         eventually([&] { return http_get(address_, "/api/v1/depth?symbol=_").find(" 503 ") == std::string::npos; });
     }
     ~GatewayUnderTest() {
+        if (!stopped_) stop();
+    }
+    // SIGTERM, as a service manager stops it; the daemon's exit status.
+    int stop() {
+        stopped_ = true;
         daemon_->process().signal(SIGTERM);
-        daemon_->process().wait(std::chrono::seconds(10));
+        return daemon_->process().wait(std::chrono::seconds(10));
     }
 
     const std::string& address() const { return address_; }
@@ -77,6 +82,7 @@ private:
     std::unique_ptr<redisContext, void (*)(redisContext*)> redis_;
     std::unique_ptr<DaemonProcess> daemon_;
     std::string address_, no_cache_address_;
+    bool stopped_ = false;
 };
 
 inline std::uint64_t seq_of(const boost::json::object& m) { return m.at("seq").to_number<std::uint64_t>(); }

@@ -319,3 +319,26 @@ TEST(WebSocketGateway, with_conflation_a_slow_client_gets_the_latest_depth_inste
     EXPECT_GT(g.metric("tickcast_websocket_conflations_total"), 0);
     EXPECT_EQ(g.metric("tickcast_websocket_slow_consumer_closes_total"), 0);
 }
+
+TEST(WebSocketGateway, on_sigterm_every_client_is_told_it_is_draining_then_closed_with_1012_and_the_daemon_exits_0) {
+    GatewayUnderTest g;
+    WsClient idle(g.address());
+    WsClient busy(g.address());
+    busy.send(R"({"op":"subscribe","channels":["ticker.X"],"id":1})");
+    ASSERT_TRUE(busy.read_type("ack"));
+    for (std::uint64_t i = 1; i <= 20; ++i) g.publish("ticker.X", i, R"({"n":1})");
+    ASSERT_TRUE(eventually([&] { return g.metric("tickcast_websocket_deliveries_total") == 20; }));
+    idle.send(R"({"op":"ping","id":1})");
+    ASSERT_TRUE(idle.read_type("pong"));
+
+    std::thread stopper([&] { EXPECT_EQ(g.stop(), 0) << g.log(); });
+    for (WsClient* c : {&idle, &busy}) {
+        auto notice = c->read_type("draining");
+        ASSERT_TRUE(notice);
+        EXPECT_EQ(json::serialize(*notice), R"({"type":"draining","reason":"shutdown"})");
+        EXPECT_FALSE(c->read_json()) << "nothing after draining";
+        EXPECT_TRUE(c->closed());
+        EXPECT_EQ(c->close_code(), 1012);
+    }
+    stopper.join();
+}
