@@ -1,6 +1,7 @@
 #include "gateway_options.hpp"
 
 #include <cstdlib>
+#include <fstream>
 
 namespace tickcast::websocket {
 
@@ -19,6 +20,7 @@ OptionSpecs GatewayOptions::specs() {
         {"conflate_depth", OptionType::boolean, false, "false", "For a client with more than conflate_above bytes queued, replace its queued depth deltas of a channel by that channel's latest book (a snapshot with \"conflated\":true) instead of closing it; trades are never conflated"},
         {"conflate_above", OptionType::size, false, "1MiB", "The queued bytes past which conflate_depth applies (below send_queue_limit)"},
         {"heartbeat", OptionType::duration, false, "5s", "A quiet subscribed channel gets a heartbeat with its last seq this often; 0 disables"},
+        {"tls", OptionType::map, false, "", "Serve wss:// and https:// only: {cert: PEM certificate chain file, key: PEM private key file}"},
         {"auth_secret", OptionType::string, false, "", "HMAC-SHA256 secret (at least 16 bytes) that signs access tokens for private orders.<user> channels; never logged"},
         {"auth_secret_env", OptionType::string, false, "", "Name of an environment variable holding the token secret (instead of auth_secret)"},
     };
@@ -55,6 +57,19 @@ GatewayOptions::GatewayOptions(const ConfigNode& o)
     if (conflate_depth && conflate_above >= send_queue_limit)
         o["conflate_above"].fail("conflate_above (" + std::to_string(conflate_above) + " bytes) must be below send_queue_limit (" +
                                  std::to_string(send_queue_limit) + " bytes)");
+    if (o.has("tls")) {
+        const ConfigNode tls = o["tls"];
+        if (!tls.is_map()) tls.fail("tls must be a map {cert: PATH, key: PATH}");
+        for (const auto& [key, value] : tls.entries())
+            if (key.text() != "cert" && key.text() != "key") key.fail("unknown key '" + key.text() + "' in tls; expected cert and key");
+        if (!tls.has("cert") || !tls.has("key")) tls.fail("tls needs both cert and key (PEM file paths)");
+        for (const char* name : {"cert", "key"}) {
+            const std::string path = tls[name].as_string();
+            if (!std::ifstream(path)) tls[name].fail("cannot read the TLS " + std::string(name) + " file '" + path + "'");
+        }
+        tls_cert = tls["cert"].as_string();
+        tls_key = tls["key"].as_string();
+    }
     if (o.has("auth_secret") && o.has("auth_secret_env"))
         o["auth_secret_env"].fail("give either auth_secret or auth_secret_env, not both");
     if (o.has("auth_secret")) {

@@ -29,6 +29,8 @@ struct GatewayOptions {
     // auth_secret_env names); empty: no authentication, private channels refused.
     // Never logged.
     std::string auth_secret;
+    // TLS (wss:// and https://): PEM certificate chain and private key; empty: plain.
+    std::string tls_cert, tls_key;
 
     GatewayOptions() = default;
     explicit GatewayOptions(const ConfigNode& options);

@@ -4,7 +4,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "gateway.hpp"
 
@@ -13,36 +13,17 @@ namespace tickcast::websocket {
 namespace beast = boost::beast;
 namespace ws = beast::websocket;
 
-namespace {
 ws::close_reason reason_for(std::uint16_t code, std::string_view text) {
     ws::close_reason r;
     r.code = code;
     r.reason = std::string(text.substr(0, 120));  // a close frame's payload is at most 125 bytes
     return r;
 }
-}  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream stream, std::shared_ptr<Gateway> gateway)
-    : ws_(std::move(stream)), gateway_(std::move(gateway)), close_timer_(ws_.get_executor()), auth_timer_(ws_.get_executor()) {
-    const GatewayOptions& o = gateway_->options();
-    ws_.read_message_max(o.max_message_size);
-    ws_.auto_fragment(false);
-    // Beast's own keep-alive: a ping after 30 s of silence, closed after 60 s without an answer.
-    ws::stream_base::timeout t = ws::stream_base::timeout::suggested(beast::role_type::server);
-    t.handshake_timeout = std::chrono::seconds(10);
-    t.idle_timeout = std::chrono::seconds(60);
-    t.keep_alive_pings = true;
-    ws_.set_option(t);
-    ws_.set_option(ws::stream_base::decorator([](ws::response_type& res) { res.set(beast::http::field::server, "tickcastd"); }));
-    tokens_ = o.messages_per_second;
+WebSocketSession::WebSocketSession(std::shared_ptr<Gateway> gateway, const boost::asio::any_io_executor& executor)
+    : gateway_(std::move(gateway)), close_timer_(executor), auth_timer_(executor) {
+    tokens_ = gateway_->options().messages_per_second;
     refilled_ = std::chrono::steady_clock::now();
-}
-
-void WebSocketSession::run(beast::http::request<beast::http::string_body> request, bool admitted, std::string token) {
-    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
-    ws_.async_accept(request, [self = shared_from_this(), admitted, token = std::move(token)](beast::error_code ec) {
-        self->on_accept(ec, admitted, token);
-    });
 }
 
 void WebSocketSession::on_accept(beast::error_code ec, bool admitted, const std::string& token) {
@@ -54,14 +35,13 @@ void WebSocketSession::on_accept(beast::error_code ec, bool admitted, const std:
     if (!admitted) {
         finished_ = true;  // holds no slot and is in no map
         closing_ = true;
-        ws_.async_close(reason_for(close_code::try_again_later, "too many connections; try again later"),
-                        [self = shared_from_this()](beast::error_code) {});
+        write_close(reason_for(close_code::try_again_later, "too many connections; try again later"));
         return;
     }
     opened_ = true;
     gateway_->opened(shared_from_this());
     if (!token.empty()) gateway_->authenticate(*this, nullptr, token);
-    read();
+    read_frame();
 }
 
 void WebSocketSession::authenticated(std::string user, std::int64_t expires) {
@@ -86,20 +66,16 @@ void WebSocketSession::arm_auth_timer() {
     });
 }
 
-void WebSocketSession::read() {
-    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-}
-
-void WebSocketSession::on_read(beast::error_code ec) {
+void WebSocketSession::on_read(beast::error_code ec, bool text) {
     // Errors include the client's close, a message over max_message_size
     // (Beast has then sent close 1009), timeouts and our own close.
     if (ec) return finish();
     if (closing_) {
         in_.consume(in_.size());
-        return read();
+        return read_frame();
     }
     if (!within_rate()) return;
-    if (!ws_.got_text()) {
+    if (!text) {
         gateway_->counters().client_errors->Increment();
         send(encode_error(nullptr, error_code::binary_not_supported, "binary messages are not supported; send JSON text"));
     } else {
@@ -107,7 +83,7 @@ void WebSocketSession::on_read(beast::error_code ec) {
         handle(text);
     }
     in_.consume(in_.size());
-    read();
+    read_frame();
 }
 
 bool WebSocketSession::within_rate() {
@@ -122,7 +98,7 @@ bool WebSocketSession::within_rate() {
     gateway_->counters().rate_limited->Increment();
     close(close_code::rate_limited, "more than " + std::to_string(std::int64_t(rate)) + " messages per second");
     in_.consume(in_.size());
-    read();  // until the close handshake ends
+    read_frame();  // until the close handshake ends
     return false;
 }
 
@@ -200,21 +176,22 @@ void WebSocketSession::write_next() {
         if (close_pending_) {
             // Everything close() kept is written: now the close frame.
             close_pending_ = false;
-            ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->finish(); });
+            write_close(close_reason_);
         }
         return;
     }
     writing_ = true;
-    ws_.text(true);
-    ws_.async_write(boost::asio::buffer(*queue_.front().message), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->queued_bytes_ -= self->queue_.front().message->size();
-        self->queue_.pop_front();
-        if (ec) {
-            self->writing_ = false;
-            return;  // the read side sees the failure and finishes
-        }
-        self->write_next();
-    });
+    write_frame(*queue_.front().message);
+}
+
+void WebSocketSession::on_written(beast::error_code ec) {
+    queued_bytes_ -= queue_.front().message->size();
+    queue_.pop_front();
+    if (ec) {
+        writing_ = false;
+        return;  // the read side sees the failure and finishes
+    }
+    write_next();
 }
 
 void WebSocketSession::close(std::uint16_t code, std::string reason, Message last) {
@@ -234,7 +211,7 @@ void WebSocketSession::close(std::uint16_t code, std::string reason, Message las
     close_pending_ = true;
     close_timer_.expires_after(close_timeout);
     close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (!ec) beast::get_lowest_layer(self->ws_).close();  // the peer never took the close frame
+        if (!ec) self->drop_socket();  // the peer never took the close frame
     });
     if (!writing_) write_next();
 }
@@ -245,7 +222,7 @@ void WebSocketSession::finish() {
     close_timer_.cancel();
     auth_timer_.cancel();
     if (opened_) gateway_->closed(*this);
-    beast::get_lowest_layer(ws_).close();
+    drop_socket();
 }
 
 }  // namespace tickcast::websocket

@@ -10,6 +10,9 @@
 // frame cannot be written (the client's TCP window is shut) the socket is
 // closed after close_timeout.
 //
+// The transport (plain TCP or TLS) is the subclass's: WebSocketStreamSession
+// (websocket_stream_session.hpp) implements the four I/O hooks below.
+//
 // Thread-safety: none; every call runs on the gateway's strand.
 #pragma once
 
@@ -21,12 +24,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "messages.hpp"
 
@@ -34,16 +36,15 @@ namespace tickcast::websocket {
 
 class Gateway;
 
+// A close frame's code and reason (cut to fit the frame).
+boost::beast::websocket::close_reason reason_for(std::uint16_t code, std::string_view text);
+
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
     static constexpr std::chrono::seconds close_timeout{2};
 
-    WebSocketSession(boost::beast::tcp_stream stream, std::shared_ptr<Gateway> gateway);
-
-    // Completes the handshake for `request`. Not `admitted` (max_connections
-    // reached): close with 1013 right after it.
-    // `token`: from the URL's ?token= (empty if none), checked once open.
-    void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted, std::string token = {});
+    WebSocketSession(std::shared_ptr<Gateway> gateway, const boost::asio::any_io_executor& executor);
+    virtual ~WebSocketSession() = default;
 
     // Queues a message (dropped once the session is closing). `depth_channel`
     // (the gateway's name of a depth channel whose book it keeps) marks a
@@ -61,20 +62,32 @@ public:
     std::int64_t auth_expires() const { return auth_expires_; }
     void authenticated(std::string user, std::int64_t expires);
 
-private:
+protected:
+    // The transport. Each completes by calling back: read_frame() into `in_`
+    // with on_read(ec, is_text); write_frame() with on_written(ec);
+    // write_close() with finish(). drop_socket() closes the TCP socket.
+    virtual void read_frame() = 0;
+    virtual void write_frame(const std::string& frame) = 0;
+    virtual void write_close(const boost::beast::websocket::close_reason& reason) = 0;
+    virtual void drop_socket() = 0;
+
+    // The handshake's outcome. Not `admitted` (max_connections reached): close
+    // with 1013 right after it. `token`: from the URL's ?token=, checked once open.
     void on_accept(boost::beast::error_code ec, bool admitted, const std::string& token);
-    void read();
-    void on_read(boost::beast::error_code ec);
+    void on_read(boost::beast::error_code ec, bool text);
+    void on_written(boost::beast::error_code ec);
+    void finish();
+
+    std::shared_ptr<Gateway> gateway_;
+    boost::beast::flat_buffer in_;
+
+private:
     void handle(std::string_view text);
     bool within_rate();
     void arm_auth_timer();
     void write_next();
     void conflate(const std::string* channel);
-    void finish();
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-    std::shared_ptr<Gateway> gateway_;
-    boost::beast::flat_buffer in_;
     struct Outgoing {
         Message message;  // null: the latest state of depth_channel, taken when its turn comes
         const std::string* depth_channel;
