@@ -181,6 +181,23 @@ void Gateway::seed_book(Channel& ch, const CacheSnapshot& snapshot) {
     }
 }
 
+void Gateway::read_book(const std::string& name, int attempt) {
+    cache_->read_depth(split_channel(name).second, 0, [self = shared_from_this(), name, attempt](const std::string& error, CacheSnapshot snapshot) {
+        auto it = self->channels_.find(name);
+        if (self->stopped_ || it == self->channels_.end()) return;
+        Channel& ch = it->second;
+        if (ch.book_valid || ch.subscribers.empty()) return;  // a snapshot seeded it meanwhile, or nobody is left
+        // As for a subscriber's snapshot: what the gateway recorded must continue it.
+        if (error.empty() && (ch.last_seq <= snapshot.seq || (!ch.recent.empty() && ch.recent.front().seq <= snapshot.seq + 1)))
+            return self->seed_book(ch, snapshot);
+        if (attempt + 1 >= snapshot_attempts) return;  // no checksums until the next snapshot seeds the book
+        auto timer = std::make_shared<boost::asio::steady_timer>(self->context_.executor(), std::chrono::milliseconds(10 << attempt));
+        timer->async_wait([self, timer, name, attempt](boost::system::error_code ec) {
+            if (!ec && !self->stopped_) self->read_book(name, attempt + 1);
+        });
+    });
+}
+
 void Gateway::forget_book(Channel& ch) {
     ch.book_valid = false;
     ch.book_seq = 0;
@@ -351,6 +368,7 @@ void Gateway::on_history(const std::string& name, WebSocketSession* session, std
         session->send(r.message);
         sub.last_seq = r.seq;
     }
+    if (ch.keeps_book && !ch.book_valid) read_book(name, 0);
 }
 
 void Gateway::resume_failed(Channel& ch, WebSocketSession& session, Subscriber& sub, const std::string& why) {

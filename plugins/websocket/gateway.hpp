@@ -153,6 +153,9 @@ private:
     // The checksum after event `seq` when the book follows it (else none, and the book is dropped if it broke).
     std::optional<std::uint32_t> advance_book(Channel& ch, std::uint64_t seq, std::string_view payload);
     void seed_book(Channel& ch, const CacheSnapshot& snapshot);
+    // Reads the book from the cache for a channel whose subscribers came
+    // without a snapshot (resumed), so that its next messages carry checksums.
+    void read_book(const std::string& channel, int attempt);
     void forget_book(Channel& ch);
     void request_snapshot(Channel& ch, WebSocketSession& session, Subscriber& sub);
     void on_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation,
