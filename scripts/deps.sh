@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages tickcast needs, and only those missing.
 # Usage: scripts/deps.sh [build|test|kafka]   (default: test)
 #   build  compilers, CMake, Ninja, ccache and the libraries
-#   test   build + redis-server, kcat, curl, Python websockets, Chromium (the page test)
+#   test   build + redis-server, kcat, curl, Python websockets, the openssl CLI, Chromium (the page test)
 #   kafka  test + Java 17 and Maven (for scripts/kafka.sh, the real broker)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,7 +13,7 @@ build_pkgs=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcli11-dev prometheus-cpp-dev libssl-dev
 )
-test_pkgs=(redis-server kcat curl python3 python3-websockets chromium)
+test_pkgs=(redis-server kcat curl python3 python3-websockets openssl chromium)
 kafka_pkgs=(openjdk-17-jre-headless maven)
 
 case "${1:-test}" in

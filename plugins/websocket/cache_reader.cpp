@@ -54,8 +54,32 @@ bool decimal_text(std::string_view s) {
 
 }  // namespace
 
-CacheReader::CacheReader(std::shared_ptr<redis::RedisClient> client, std::string prefix)
-    : client_(std::move(client)), prefix_(std::move(prefix)) {}
+CacheReader::CacheReader(std::shared_ptr<redis::RedisClient> client, std::string prefix, std::string stream_prefix)
+    : client_(std::move(client)), prefix_(std::move(prefix)), stream_prefix_(std::move(stream_prefix)) {}
+
+void CacheReader::read_history(std::string_view channel, std::uint64_t from, std::size_t count, HistoryHandler handler) {
+    const std::string key = stream_prefix_ + std::string(channel);
+    client_->command({"XRANGE", key, std::to_string(from) + "-0", "+", "COUNT", std::to_string(count)},
+                     [handler = std::move(handler)](const redisReply* r) {
+                         // [[id, [field, value, ...]], ...]
+                         if (!r || r->type != REDIS_REPLY_ARRAY) return handler(reply_error(r), {});
+                         std::vector<HistoryEntry> entries;
+                         entries.reserve(r->elements);
+                         for (std::size_t i = 0; i < r->elements; ++i) {
+                             const redisReply* entry = r->element[i];
+                             if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
+                                 return handler("unexpected stream entry: " + redis::describe(entry), {});
+                             HistoryEntry e;
+                             const std::string_view id = text(entry->element[0]);
+                             e.seq = to_seq(id.substr(0, id.find('-')));
+                             const redisReply* fields = entry->element[1];
+                             for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+                                 if (text(fields->element[f]) == "payload") e.payload = std::string(text(fields->element[f + 1]));
+                             entries.push_back(std::move(e));
+                         }
+                         handler({}, std::move(entries));
+                     });
+}
 
 void CacheReader::read_trades(std::string_view symbol, std::size_t limit, Handler handler) {
     const redis::CacheKeys keys(prefix_, symbol);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "redis_client.hpp"
 
@@ -22,22 +23,35 @@ struct CacheSnapshot {
     std::string data_json;   // trades: [payload, ...] oldest first; depth: {"bids":[[p,q],...],"asks":[...]} best first
 };
 
+// One entry of a channel's redis_stream history.
+struct HistoryEntry {
+    std::uint64_t seq = 0;
+    std::string payload;
+};
+
 class CacheReader {
 public:
+    using HistoryHandler = std::function<void(const std::string& error, std::vector<HistoryEntry> entries)>;
+
     // `error` is empty on success.
     using Handler = std::function<void(const std::string& error, CacheSnapshot snapshot)>;
 
-    CacheReader(std::shared_ptr<redis::RedisClient> client, std::string prefix);
+    // `stream_prefix`: the key prefix of redis_stream's streams (<stream_prefix><channel>).
+    CacheReader(std::shared_ptr<redis::RedisClient> client, std::string prefix, std::string stream_prefix);
 
     bool connected() const { return client_->connected(); }
     // The last `limit` trades (0: all kept).
     void read_trades(std::string_view symbol, std::size_t limit, Handler handler);
     // The best `levels` per side (0: all).
     void read_depth(std::string_view symbol, std::size_t levels, Handler handler);
+    // Up to `count` entries of the channel's stream from seq `from` on
+    // (inclusive), oldest first (the entry IDs are "<seq>-0").
+    void read_history(std::string_view channel, std::uint64_t from, std::size_t count, HistoryHandler handler);
 
 private:
     std::shared_ptr<redis::RedisClient> client_;
     std::string prefix_;
+    std::string stream_prefix_;
 };
 
 }  // namespace tickcast::websocket

@@ -21,20 +21,45 @@ Gateway::Counters make_counters(Metrics& m) {
         &m.counter("tickcast_websocket_resnapshots_total", "Subscribers told to take a new snapshot"),
         &m.counter("tickcast_websocket_epochs_total", "New epochs started because a channel's history broke"),
         &m.counter("tickcast_websocket_rest_requests_total", "REST requests answered"),
+        &m.counter("tickcast_websocket_auth_total", "Access tokens checked", {{"result", "ok"}}),
+        &m.counter("tickcast_websocket_auth_total", "Access tokens checked", {{"result", "refused"}}),
+        &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "resumed"}}),
+        &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "refused"}}),
+        &m.counter("tickcast_websocket_conflations_total", "Times a slow client's queued depth deltas were replaced by the latest state"),
     };
 }
 }  // namespace
 
 Gateway::Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache)
     : options_(std::move(options)), context_(context), cache_(std::move(cache)),
-      epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()),
-      counters_(make_counters(context.metrics())) {}
+      epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()), drain_timer_(context.executor()),
+      counters_(make_counters(context.metrics())) {
+    if (!options_.auth_secret.empty()) tokens_.emplace(options_.auth_secret);
+}
 
 void Gateway::start() { heartbeat(); }
+
+void Gateway::drain(Completion done) {
+    stopped_ = true;
+    heartbeat_timer_.cancel();
+    if (sessions_.empty()) return done();
+    drained_ = std::move(done);
+    context_.log().info("draining {} WebSocket connections", sessions_.size());
+    const Message notice = encode_draining("shutdown");
+    auto sessions = sessions_;
+    for (auto& [_, s] : sessions) s->close(close_code::service_restart, "the gateway is restarting; reconnect", notice);
+    drain_timer_.expires_after(drain_timeout);
+    drain_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->drained_) return;
+        self->context_.log().warn("{} WebSocket connections did not close within {} s", self->sessions_.size(), drain_timeout.count());
+        self->drained_();
+    });
+}
 
 void Gateway::stop() {
     stopped_ = true;
     heartbeat_timer_.cancel();
+    drain_timer_.cancel();
     auto sessions = sessions_;  // closing never erases synchronously, but be safe
     for (auto& [_, s] : sessions) s->close(close_code::going_away, "the gateway is stopping");
 }
@@ -51,6 +76,7 @@ Gateway::Channel& Gateway::channel(const std::string& name) {
     if (fresh) {
         it->second.name = name;
         it->second.epoch = epoch_base_ + "-0";
+        it->second.keeps_book = cache_ && split_channel(name).first == "depth";
     }
     return it->second;
 }
@@ -63,6 +89,7 @@ bool Gateway::snapshots_for(std::string_view channel) const {
 void Gateway::new_epoch(Channel& ch, std::string_view reason) {
     ch.epoch = epoch_base_ + "-" + std::to_string(++ch.epoch_counter);
     ch.recent.clear();
+    forget_book(ch);
     counters_.epochs->Increment();
     if (ch.subscribers.empty()) return;
     const Message notice = encode_resnapshot(ch.name, ch.epoch, reason);
@@ -96,9 +123,11 @@ void Gateway::publish(const Event& e) {
     if (e.seq != 0) ch.last_seq = e.seq;
     if (ch.subscribers.empty()) return;  // nobody listens: not even encoded
 
-    const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view());
+    std::optional<std::uint32_t> checksum;
+    if (ch.keeps_book) checksum = advance_book(ch, e.seq, e.payload_view());
+    const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view(), checksum);
     if (e.seq != 0) {
-        ch.recent.emplace_back(e.seq, message);
+        ch.recent.push_back({e.seq, message, e.payload});
         if (ch.recent.size() > recent_capacity) ch.recent.pop_front();
     }
     std::uint64_t delivered = 0;
@@ -118,10 +147,75 @@ void Gateway::publish(const Event& e) {
             }
             sub.last_seq = e.seq;
         }
-        session->send(message);
+        session->send(message, ch.book_valid ? &ch.name : nullptr);
         ++delivered;
     }
     counters_.deliveries->Increment(double(delivered));
+}
+
+// Depth books ---------------------------------------------------------------
+
+std::optional<std::uint32_t> Gateway::advance_book(Channel& ch, std::uint64_t seq, std::string_view payload) {
+    if (!ch.book_valid || seq <= ch.book_seq) return std::nullopt;  // not seeded, or the cache was ahead of the feed
+    if (seq == ch.book_seq + 1 && ch.book.apply(payload)) {
+        ch.book_seq = seq;
+        return ch.book.checksum();
+    }
+    context_.log().warn("{}: event {} does not continue the depth book at {} (or is not a depth delta); checksums stop until the next snapshot",
+                        ch.name, seq, ch.book_seq);
+    forget_book(ch);
+    return std::nullopt;
+}
+
+void Gateway::seed_book(Channel& ch, const CacheSnapshot& snapshot) {
+    // Messages recorded before the book was known lack their checksum:
+    // encode them again now (nobody has been sent them; they wait for this snapshot).
+    if (!ch.book.load(snapshot.data_json)) return forget_book(ch);
+    ch.book_valid = true;
+    ch.book_seq = snapshot.seq;
+    for (Recorded& r : ch.recent) {
+        if (r.seq <= ch.book_seq) continue;
+        const std::optional<std::uint32_t> checksum = advance_book(ch, r.seq, r.payload ? std::string_view(*r.payload) : std::string_view());
+        if (!checksum) break;
+        r.message = encode_event(ch.name, r.seq, ch.epoch, *r.payload, checksum);
+    }
+}
+
+void Gateway::read_book(const std::string& name, int attempt) {
+    cache_->read_depth(split_channel(name).second, 0, [self = shared_from_this(), name, attempt](const std::string& error, CacheSnapshot snapshot) {
+        auto it = self->channels_.find(name);
+        if (self->stopped_ || it == self->channels_.end()) return;
+        Channel& ch = it->second;
+        if (ch.book_valid || ch.subscribers.empty()) return;  // a snapshot seeded it meanwhile, or nobody is left
+        // As for a subscriber's snapshot: what the gateway recorded must continue it.
+        if (error.empty() && (ch.last_seq <= snapshot.seq || (!ch.recent.empty() && ch.recent.front().seq <= snapshot.seq + 1)))
+            return self->seed_book(ch, snapshot);
+        if (attempt + 1 >= snapshot_attempts) return;  // no checksums until the next snapshot seeds the book
+        auto timer = std::make_shared<boost::asio::steady_timer>(self->context_.executor(), std::chrono::milliseconds(10 << attempt));
+        timer->async_wait([self, timer, name, attempt](boost::system::error_code ec) {
+            if (!ec && !self->stopped_) self->read_book(name, attempt + 1);
+        });
+    });
+}
+
+void Gateway::forget_book(Channel& ch) {
+    ch.book_valid = false;
+    ch.book_seq = 0;
+    ch.book.clear();
+    ch.latest.reset();
+}
+
+Gateway::LatestState Gateway::latest_state(WebSocketSession& session, const std::string& name, const std::string& epoch) {
+    Channel& ch = channel(name);
+    const auto sub = ch.subscribers.find(&session);
+    if (sub == ch.subscribers.end() || ch.epoch != epoch || !sub->second.live) return {};  // gone, or a resnapshot is queued after
+    // A live subscriber has been given every event up to the channel's last: the book is at that seq.
+    if (!ch.book_valid || ch.book_seq != sub->second.last_seq) return {nullptr, true};
+    if (!ch.latest || ch.latest_seq != ch.book_seq) {
+        ch.latest = encode_snapshot(ch.name, ch.book_seq, ch.epoch, ch.book.to_json(), ch.book.checksum(), true);
+        ch.latest_seq = ch.book_seq;
+    }
+    return {ch.latest};
 }
 
 // Sessions ----------------------------------------------------------------
@@ -146,12 +240,15 @@ void Gateway::closed(WebSocketSession& session) {
     for (const std::string& name : session.subscriptions()) {
         auto it = channels_.find(name);
         if (it == channels_.end()) continue;
-        it->second.subscribers.erase(&session);
-        if (it->second.subscribers.empty()) it->second.recent.clear();
+        drop_subscription(it->second, session);
     }
     session.subscriptions().clear();
     if (sessions_.erase(&session)) --slots_;
     counters_.connections->Set(double(sessions_.size()));
+    if (drained_ && sessions_.empty()) {
+        drain_timer_.cancel();
+        drained_();
+    }
 }
 
 // Requests ----------------------------------------------------------------
@@ -160,10 +257,9 @@ void Gateway::subscribe(WebSocketSession& session, const ClientRequest& request)
     auto& mine = session.subscriptions();
     std::vector<std::string> fresh;
     for (const std::string& name : request.channels) {
-        if (split_channel(name).first == "orders") {
+        if (const auto [code, message] = refusal(session, name); !code.empty()) {
             counters_.client_errors->Increment();
-            session.send(encode_error(request.id, error_code::forbidden,
-                                      "private channels need an authenticated connection, which this gateway does not offer yet", name));
+            session.send(encode_error(request.id, code, message, name));
             return;
         }
         if (!mine.count(name)) fresh.push_back(name);
@@ -180,13 +276,108 @@ void Gateway::subscribe(WebSocketSession& session, const ClientRequest& request)
         mine.insert(name);
         Channel& ch = channel(name);
         Subscriber& sub = ch.subscribers[&session];
-        if (snapshots_for(name)) {
-            request_snapshot(ch, session, sub);
-        } else {
-            sub.live = true;
-            sub.last_seq = ch.last_seq;  // deltas from the next event on
-        }
+        const auto point = std::find_if(request.since.begin(), request.since.end(), [&](const ResumePoint& p) { return p.channel == name; });
+        if (point != request.since.end())
+            start_resume(ch, session, sub, *point);
+        else
+            start_deltas(ch, session, sub);
     }
+}
+
+void Gateway::start_deltas(Channel& ch, WebSocketSession& session, Subscriber& sub) {
+    if (snapshots_for(ch.name)) {
+        sub.attempts = 0;
+        request_snapshot(ch, session, sub);
+    } else {
+        sub.live = true;
+        sub.last_seq = ch.last_seq;  // deltas from the next event on
+    }
+}
+
+// Resume ------------------------------------------------------------------
+//
+// The subscriber is not live while its history is read, so the channel
+// records what it publishes meanwhile (`recent`), as for a snapshot. The
+// stream is read from the client's seq in batches; once a batch comes back
+// short the stream is exhausted and `recent` must continue it.
+
+void Gateway::start_resume(Channel& ch, WebSocketSession& session, Subscriber& sub, const ResumePoint& point) {
+    if (!cache_) return resume_failed(ch, session, sub, "no cache");
+    // An epoch of this gateway that is no longer current: the history broke since.
+    if (!point.epoch.empty() && point.epoch.rfind(epoch_base_ + "-", 0) == 0 && point.epoch != ch.epoch)
+        return resume_failed(ch, session, sub, "epoch " + point.epoch + " ended");
+    sub.live = false;
+    sub.resumed = false;
+    sub.attempts = 0;
+    sub.last_seq = point.seq;
+    read_history(ch, session, sub);
+}
+
+void Gateway::read_history(Channel& ch, WebSocketSession& session, Subscriber& sub) {
+    const std::uint64_t generation = sub.generation = ++generations_;
+    cache_->read_history(ch.name, sub.last_seq, history_batch,
+                         [self = shared_from_this(), name = ch.name, s = &session, generation](const std::string& error,
+                                                                                                std::vector<HistoryEntry> entries) {
+                             self->on_history(name, s, generation, error, entries);
+                         });
+}
+
+void Gateway::on_history(const std::string& name, WebSocketSession* session, std::uint64_t generation, const std::string& error,
+                         const std::vector<HistoryEntry>& entries) {
+    auto it = channels_.find(name);
+    if (stopped_ || it == channels_.end()) return;
+    Channel& ch = it->second;
+    auto found = ch.subscribers.find(session);
+    if (found == ch.subscribers.end() || found->second.generation != generation) return;
+    Subscriber& sub = found->second;
+    if (!error.empty()) return resume_failed(ch, *session, sub, error);
+
+    // The entries start at last_seq (inclusive); the first new one must be last_seq + 1.
+    if (!sub.resumed) {
+        // First batch: the stream still holds the client's seq or the next one, or
+        // holds nothing after it while the gateway is exactly there (nothing was missed).
+        const bool holds = !entries.empty() && entries.front().seq <= sub.last_seq + 1;
+        const bool current = entries.empty() && sub.last_seq == ch.last_seq && ch.last_seq != 0;
+        if (!holds && !current)
+            return resume_failed(ch, *session, sub, "the stream no longer holds seq " + std::to_string(sub.last_seq + 1));
+        session->send(encode_resumed(name, sub.last_seq, ch.epoch));
+        counters_.resumed->Increment();
+        sub.resumed = true;
+    }
+    auto entry = entries.begin();
+    while (entry != entries.end() && entry->seq <= sub.last_seq) ++entry;
+    for (; entry != entries.end(); ++entry) {
+        if (entry->seq != sub.last_seq + 1)
+            return resume_failed(ch, *session, sub, "the stream skips from " + std::to_string(sub.last_seq) + " to " + std::to_string(entry->seq));
+        // History is encoded per resuming client: it is not on the live path.
+        session->send(encode_event(name, entry->seq, ch.epoch, entry->payload));
+        sub.last_seq = entry->seq;
+    }
+    if (entries.size() == history_batch) return read_history(ch, *session, sub);
+
+    // The stream is exhausted: what the gateway published since must continue it.
+    if (ch.last_seq > sub.last_seq && (ch.recent.empty() || ch.recent.front().seq > sub.last_seq + 1)) {
+        if (++sub.attempts >= snapshot_attempts)
+            return resume_failed(ch, *session, sub, "the stream ends at " + std::to_string(sub.last_seq) + " but the gateway is at " +
+                                                        std::to_string(ch.last_seq));
+        return read_history(ch, *session, sub);
+    }
+    sub.live = true;
+    for (const Recorded& r : ch.recent) {
+        if (r.seq <= sub.last_seq) continue;
+        session->send(r.message);
+        sub.last_seq = r.seq;
+    }
+    if (ch.keeps_book && !ch.book_valid) read_book(name, 0);
+}
+
+void Gateway::resume_failed(Channel& ch, WebSocketSession& session, Subscriber& sub, const std::string& why) {
+    context_.log().debug("{}: cannot resume a subscriber: {}", ch.name, why);
+    counters_.resnapshots->Increment();
+    counters_.resume_refused->Increment();
+    sub.resumed = false;
+    session.send(encode_resnapshot(ch.name, ch.epoch, "resume_unavailable"));
+    start_deltas(ch, session, sub);
 }
 
 void Gateway::unsubscribe(WebSocketSession& session, const ClientRequest& request) {
@@ -198,9 +389,61 @@ void Gateway::unsubscribe(WebSocketSession& session, const ClientRequest& reques
     session.send(encode_ack(request.id, "unsubscribe", request.channels));
 }
 
+// Authentication -----------------------------------------------------------
+
+namespace {
+std::int64_t unix_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+std::pair<std::string_view, std::string> Gateway::refusal(const WebSocketSession& session, const std::string& name) const {
+    const auto [kind, user] = split_channel(name);
+    if (kind != "orders") return {};
+    if (!tokens_) return {error_code::auth_unavailable, "private channels need authentication, and this gateway has no auth_secret"};
+    if (session.user().empty())
+        return {error_code::auth_required, "private channel: send {\"op\":\"auth\",\"token\":...} first (or connect with ?token=)"};
+    if (session.auth_expires() <= unix_seconds())
+        return {error_code::token_expired, "the connection's token expired at " + std::to_string(session.auth_expires()) + "; send a new one"};
+    if (user != session.user())
+        return {error_code::forbidden, "the connection is authenticated as '" + session.user() + "'; only orders." + session.user() + " is yours"};
+    return {};
+}
+
+void Gateway::authenticate(WebSocketSession& session, const boost::json::value& id, std::string_view token) {
+    const auto refuse = [&](std::string_view code, const std::string& message) {
+        counters_.auth_failed->Increment();
+        counters_.client_errors->Increment();
+        session.send(encode_error(id, code, message));
+    };
+    if (!tokens_) return refuse(error_code::auth_unavailable, "this gateway has no auth_secret configured");
+    const TokenCheck check = tokens_->verify(token, unix_seconds());
+    if (!check.ok) return refuse(check.code, check.message);
+    if (!session.user().empty() && session.user() != check.user)
+        return refuse(error_code::forbidden, "the connection is already authenticated as '" + session.user() +
+                                                 "'; open another connection for '" + check.user + "'");
+    counters_.auth_ok->Increment();
+    session.authenticated(check.user, check.expires);
+    session.send(encode_auth_ack(id, check.user, check.expires));
+}
+
+void Gateway::token_expired(WebSocketSession& session) {
+    std::vector<std::string> private_channels;
+    for (const std::string& name : session.subscriptions())
+        if (split_channel(name).first == "orders") private_channels.push_back(name);
+    for (const std::string& name : private_channels) {
+        session.subscriptions().erase(name);
+        if (auto it = channels_.find(name); it != channels_.end()) drop_subscription(it->second, session);
+        counters_.client_errors->Increment();
+        session.send(encode_error(nullptr, error_code::token_expired,
+                                  "the connection's token expired; subscribe again after a new auth", name));
+    }
+}
+
 void Gateway::drop_subscription(Channel& ch, WebSocketSession& session) {
     ch.subscribers.erase(&session);
-    if (ch.subscribers.empty()) ch.recent.clear();
+    if (ch.subscribers.empty()) {
+        ch.recent.clear();
+        forget_book(ch);
+    }
 }
 
 // Snapshots ---------------------------------------------------------------
@@ -231,19 +474,29 @@ void Gateway::on_snapshot(const std::string& name, WebSocketSession* session, st
     if (!error.empty()) return retry_snapshot(name, session, generation, error);
 
     const std::uint64_t s = snapshot.seq;
-    if (ch.last_seq > s && (ch.recent.empty() || ch.recent.front().first > s + 1))
+    if (ch.last_seq > s && (ch.recent.empty() || ch.recent.front().seq > s + 1))
         return retry_snapshot(name, session, generation,
                               "the cache is at seq " + std::to_string(s) + " and the gateway at " + std::to_string(ch.last_seq));
 
-    session->send(encode_snapshot(name, s, ch.epoch, snapshot.data_json));
+    std::optional<std::uint32_t> checksum;
+    if (ch.keeps_book) {
+        if (!ch.book_valid) seed_book(ch, snapshot);
+        if (ch.book_valid && ch.book_seq == s) {
+            checksum = ch.book.checksum();
+        } else {
+            DepthBook at_snapshot;  // the gateway's book has moved past the snapshot
+            if (at_snapshot.load(snapshot.data_json)) checksum = at_snapshot.checksum();
+        }
+    }
+    session->send(encode_snapshot(name, s, ch.epoch, snapshot.data_json, checksum));
     counters_.snapshots->Increment();
     sub.live = true;
     sub.attempts = 0;
     sub.last_seq = s;
-    for (const auto& [seq, message] : ch.recent) {
-        if (seq <= sub.last_seq) continue;
-        session->send(message);
-        sub.last_seq = seq;
+    for (const Recorded& r : ch.recent) {
+        if (r.seq <= sub.last_seq) continue;
+        session->send(r.message);
+        sub.last_seq = r.seq;
     }
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,7 +28,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <tickcast/tickcast.hpp>
 
+#include "auth_token.hpp"
 #include "cache_reader.hpp"
+#include "depth_book.hpp"
 #include "gateway_options.hpp"
 #include "messages.hpp"
 
@@ -40,11 +43,19 @@ public:
     // Messages recorded per subscribed channel for the snapshot merge.
     static constexpr std::size_t recent_capacity = 4096;
     static constexpr int snapshot_attempts = 6;
+    // Stream entries per XRANGE while resuming.
+    static constexpr std::size_t history_batch = 1000;
+    // Longest wait for drained sessions to close: a close frame that cannot
+    // be sent ends the socket after WebSocketSession::close_timeout.
+    static constexpr std::chrono::seconds drain_timeout{3};
 
     // `cache` may be null (no snapshots; REST answers 503).
     Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache);
 
     void start();  // heartbeats
+    // Shutdown with notice: every session gets {"type":"draining"} and close
+    // 1012; `done` runs once all have closed (or after drain_timeout).
+    void drain(Completion done);
     void stop();   // closes every session with 1001
     // Drops the gateway's references to its sessions (which hold the gateway
     // too): for teardown, when the close handshakes stop() began will never
@@ -60,9 +71,25 @@ public:
     void opened(const std::shared_ptr<WebSocketSession>& session);
     void closed(WebSocketSession& session);
 
+    // Conflation (conflate_depth): what a slow session's latest-state entry
+    // for `channel`, queued in `epoch`, becomes when its turn to be written
+    // comes: the book as a snapshot message (shared by every session that
+    // asks at the same seq); nothing, if the session left the channel or a
+    // resnapshot follows; or close, if the book is not known.
+    struct LatestState {
+        Message message;
+        bool close = false;
+    };
+    LatestState latest_state(WebSocketSession& session, const std::string& channel, const std::string& epoch);
+    const std::string& epoch_of(const std::string& channel) { return this->channel(channel).epoch; }
+
     // Client requests; answers (ack, error, snapshot) go to the session.
     void subscribe(WebSocketSession& session, const ClientRequest& request);
     void unsubscribe(WebSocketSession& session, const ClientRequest& request);
+    // op auth, or the URL's ?token= (with a null id).
+    void authenticate(WebSocketSession& session, const boost::json::value& id, std::string_view token);
+    // The session's token expired: its private subscriptions end with token_expired.
+    void token_expired(WebSocketSession& session);
 
     const GatewayOptions& options() const { return options_; }
     CacheReader* cache() { return cache_.get(); }
@@ -81,15 +108,26 @@ public:
         prometheus::Counter* resnapshots;
         prometheus::Counter* epochs;
         prometheus::Counter* rest_requests;
+        prometheus::Counter* auth_ok;
+        prometheus::Counter* auth_failed;
+        prometheus::Counter* resumed;
+        prometheus::Counter* resume_refused;
+        prometheus::Counter* conflations;
     };
     Counters& counters() { return counters_; }
 
 private:
     struct Subscriber {
-        bool live = false;           // false while its snapshot is read
+        bool live = false;           // false while its snapshot (or its history, to resume) is read
+        bool resumed = false;        // a resume's "resumed" message was sent
         std::uint64_t last_seq = 0;  // last seq delivered (or the snapshot's); 0: take whatever comes
         std::uint64_t generation = 0;  // of its latest snapshot request: older replies are ignored
         int attempts = 0;
+    };
+    struct Recorded {
+        std::uint64_t seq;
+        Message message;
+        Payload payload;  // the event's, to re-encode the message once the depth book is known
     };
     struct Channel {
         std::string name;
@@ -98,22 +136,48 @@ private:
         std::uint64_t last_seq = 0;
         bool quiet = true;  // no event since the last heartbeat tick
         std::unordered_map<WebSocketSession*, Subscriber> subscribers;
-        std::deque<std::pair<std::uint64_t, Message>> recent;
+        std::deque<Recorded> recent;
+        // depth.<SYM> with a cache: the book, seeded by the first snapshot read
+        // and kept while the channel has subscribers, for the checksums.
+        bool keeps_book = false;
+        bool book_valid = false;
+        std::uint64_t book_seq = 0;
+        DepthBook book;
+        Message latest;  // the book as a conflated snapshot at latest_seq, built on demand
+        std::uint64_t latest_seq = 0;
     };
 
     Channel& channel(const std::string& name);
     bool snapshots_for(std::string_view channel) const;
     void new_epoch(Channel& ch, std::string_view reason);
+    // The checksum after event `seq` when the book follows it (else none, and the book is dropped if it broke).
+    std::optional<std::uint32_t> advance_book(Channel& ch, std::uint64_t seq, std::string_view payload);
+    void seed_book(Channel& ch, const CacheSnapshot& snapshot);
+    // Reads the book from the cache for a channel whose subscribers came
+    // without a snapshot (resumed), so that its next messages carry checksums.
+    void read_book(const std::string& channel, int attempt);
+    void forget_book(Channel& ch);
     void request_snapshot(Channel& ch, WebSocketSession& session, Subscriber& sub);
     void on_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation,
                      const std::string& error, const CacheSnapshot& snapshot);
     void retry_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& why);
     void drop_subscription(Channel& ch, WebSocketSession& session);
+    // Resume after `point.seq` from the channel's stream, or tell the client to re-snapshot.
+    void start_resume(Channel& ch, WebSocketSession& session, Subscriber& sub, const ResumePoint& point);
+    void read_history(Channel& ch, WebSocketSession& session, Subscriber& sub);
+    void on_history(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& error,
+                    const std::vector<HistoryEntry>& entries);
+    void resume_failed(Channel& ch, WebSocketSession& session, Subscriber& sub, const std::string& why);
+    void start_deltas(Channel& ch, WebSocketSession& session, Subscriber& sub);
+    // Why `session` may not subscribe to `name` (empty: it may): a private
+    // channel needs a live token for the channel's own user.
+    std::pair<std::string_view, std::string> refusal(const WebSocketSession& session, const std::string& name) const;
     void heartbeat();
 
     GatewayOptions options_;
     SinkContext& context_;
     std::shared_ptr<CacheReader> cache_;
+    std::optional<TokenVerifier> tokens_;  // absent without a secret
     std::string epoch_base_;  // the gateway's start time, ms since the Unix epoch
     std::unordered_map<std::string, Channel> channels_;
     std::unordered_map<WebSocketSession*, std::shared_ptr<WebSocketSession>> sessions_;
@@ -121,6 +185,8 @@ private:
     std::size_t slots_ = 0;  // admitted connections, open or opening
     boost::asio::steady_timer heartbeat_timer_;
     bool stopped_ = false;
+    Completion drained_;  // set while draining
+    boost::asio::steady_timer drain_timer_;
     Counters counters_;
 };
 

@@ -10,7 +10,7 @@
 
 #include "gateway.hpp"
 #include "page.hpp"
-#include "websocket_session.hpp"
+#include "websocket_stream_session.hpp"
 
 namespace tickcast::websocket {
 
@@ -78,25 +78,32 @@ bool parse_count(const std::map<std::string, std::string>& q, const std::string&
 
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<Gateway> gateway)
-    : stream_(std::move(socket)), gateway_(std::move(gateway)) {}
+template <class Stream>
+HttpSession<Stream>::HttpSession(Stream stream, std::shared_ptr<Gateway> gateway)
+    : stream_(std::move(stream)), gateway_(std::move(gateway)) {}
 
-void HttpSession::run() { read(); }
+template <class Stream>
+void HttpSession<Stream>::run() { read(); }
 
-void HttpSession::read() {
+template <class Stream>
+void HttpSession<Stream>::shutdown() {
+    // (Over TLS this skips close_notify: every answer is delimited by its Content-Length.)
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+template <class Stream>
+void HttpSession<Stream>::read() {
     parser_.emplace();
     parser_->header_limit(8192);
     parser_->body_limit(8192);
-    stream_.expires_after(std::chrono::seconds(30));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
-void HttpSession::on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec) {
-        beast::error_code ignored;
-        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-        return;
-    }
+template <class Stream>
+void HttpSession<Stream>::on_read(beast::error_code ec) {
+    if (ec) return shutdown();  // end_of_stream included
     Request request = parser_->release();
     version_ = request.version();
     keep_alive_ = request.keep_alive();
@@ -104,7 +111,8 @@ void HttpSession::on_read(beast::error_code ec) {
     serve_rest(request);
 }
 
-void HttpSession::upgrade(Request request) {
+template <class Stream>
+void HttpSession<Stream>::upgrade(Request request) {
     const auto& allowed = gateway_->options().allowed_origins;
     const auto origin = request.find(http::field::origin);
     if (!allowed.empty() && origin != request.end() &&
@@ -113,11 +121,20 @@ void HttpSession::upgrade(Request request) {
         keep_alive_ = false;
         return respond(403, error_body("origin '" + std::string(origin->value().substr(0, 200)) + "' is not allowed"));
     }
+    // A token in the URL (?token=...), for clients that cannot send one first; checked once the socket is open.
+    const std::string_view target = request.target();
+    const auto qmark = target.find('?');
+    std::string token;
+    if (qmark != std::string_view::npos) {
+        auto query = parse_query(target.substr(qmark + 1));
+        if (auto it = query.find("token"); it != query.end()) token = std::move(it->second);
+    }
     const bool admitted = gateway_->admit();
-    std::make_shared<WebSocketSession>(std::move(stream_), gateway_)->run(std::move(request), admitted);
+    std::make_shared<WebSocketStreamSession<Stream>>(std::move(stream_), gateway_)->run(std::move(request), admitted, std::move(token));
 }
 
-void HttpSession::serve_rest(const Request& request) {
+template <class Stream>
+void HttpSession<Stream>::serve_rest(const Request& request) {
     gateway_->counters().rest_requests->Increment();
     const std::string_view target = request.target();
     const auto qmark = target.find('?');
@@ -144,7 +161,7 @@ void HttpSession::serve_rest(const Request& request) {
     if (!cache) return respond(503, error_body("this gateway has no cache configured"));
     if (!cache->connected()) return respond(503, error_body("the cache is unavailable; try again later"));
 
-    auto answer = [self = shared_from_this(), sym = symbol->second, trades](const std::string& error, CacheSnapshot snapshot) {
+    auto answer = [self = this->shared_from_this(), sym = symbol->second, trades](const std::string& error, CacheSnapshot snapshot) {
         if (!error.empty()) return self->respond(503, error_body("the cache is unavailable: " + error));
         if (!snapshot.found) return self->respond(404, error_body("no data for symbol '" + sym + "'"));
         std::string body = "{\"symbol\":\"" + sym + "\",\"seq\":" + std::to_string(snapshot.seq);
@@ -161,21 +178,21 @@ void HttpSession::serve_rest(const Request& request) {
         cache->read_depth(symbol->second, count, std::move(answer));
 }
 
-void HttpSession::respond(unsigned status, std::string body, std::string_view content_type) {
+template <class Stream>
+void HttpSession<Stream>::respond(unsigned status, std::string body, std::string_view content_type) {
     auto response = std::make_shared<http::response<http::string_body>>(http::status(status), version_);
     response->set(http::field::server, "tickcastd");
     response->set(http::field::content_type, content_type);
     response->keep_alive(keep_alive_);
     response->body() = std::move(body);
     response->prepare_payload();
-    http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
-        if (ec || !response->keep_alive()) {
-            beast::error_code ignored;
-            self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-            return;
-        }
+    http::async_write(stream_, *response, [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+        if (ec || !response->keep_alive()) return self->shutdown();
         self->read();
     });
 }
+
+template class HttpSession<beast::tcp_stream>;
+template class HttpSession<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace tickcast::websocket

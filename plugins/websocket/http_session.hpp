@@ -5,6 +5,9 @@
 //   GET /api/v1/trades?symbol=BTC-USDT&limit=100   recent trades, oldest first
 //   GET /api/v1/depth?symbol=BTC-USDT&levels=50    the book, best levels first
 //
+// Stream is beast::tcp_stream, or beast::ssl_stream<beast::tcp_stream> after
+// the TLS handshake (both instantiated in http_session.cpp).
+//
 // Thread-safety: none; every call runs on the gateway's strand.
 #pragma once
 
@@ -20,9 +23,10 @@ namespace tickcast::websocket {
 
 class Gateway;
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
-    HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<Gateway> gateway);
+    HttpSession(Stream stream, std::shared_ptr<Gateway> gateway);
     void run();
 
 private:
@@ -32,8 +36,9 @@ private:
     void upgrade(Request request);
     void serve_rest(const Request& request);
     void respond(unsigned status, std::string body, std::string_view content_type = "application/json");
+    void shutdown();
 
-    boost::beast::tcp_stream stream_;
+    Stream stream_;
     std::shared_ptr<Gateway> gateway_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

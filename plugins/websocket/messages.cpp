@@ -84,6 +84,38 @@ void append_json(std::string& out, std::string_view payload) {
         append_string(out, payload);
 }
 
+namespace {
+// "since": {CHANNEL: SEQ} or {CHANNEL: {"seq": SEQ, "epoch": EPOCH}}, each CHANNEL among "channels".
+bool parse_since(const json::value& since, ClientRequest& r, RequestError& error) {
+    const auto fail = [&error](std::string message) {
+        error = {error_code::bad_request, std::move(message)};
+        return false;
+    };
+    if (!since.is_object()) return fail("\"since\" must be an object {channel: seq} or {channel: {\"seq\": seq, \"epoch\": epoch}}");
+    for (const auto& [key, value] : since.as_object()) {
+        ResumePoint point;
+        point.channel = std::string(key);
+        if (std::find(r.channels.begin(), r.channels.end(), point.channel) == r.channels.end())
+            return fail("\"since\" names '" + point.channel.substr(0, 128) + "', which is not in \"channels\"");
+        const json::value* seq = &value;
+        if (value.is_object()) {
+            seq = value.as_object().if_contains("seq");
+            if (const json::value* epoch = value.as_object().if_contains("epoch")) {
+                if (!epoch->is_string()) return fail("\"since\"." + point.channel + ".epoch must be a string");
+                point.epoch = epoch->as_string().c_str();
+            }
+        }
+        json::error_code ec;
+        const std::uint64_t n = seq && (seq->is_int64() || seq->is_uint64()) ? seq->to_number<std::uint64_t>(ec) : 0;
+        if (!seq || (!seq->is_int64() && !seq->is_uint64()) || ec)
+            return fail("\"since\"." + point.channel.substr(0, 128) + " needs a seq: a non-negative integer");
+        point.seq = n;
+        r.since.push_back(std::move(point));
+    }
+    return true;
+}
+}  // namespace
+
 bool parse_request(std::string_view text, ClientRequest& r, RequestError& error) {
     json::error_code ec;
     json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
@@ -105,13 +137,22 @@ bool parse_request(std::string_view text, ClientRequest& r, RequestError& error)
     }
     const json::value* op = o.if_contains("op");
     if (!op || !op->is_string()) {
-        error = {error_code::bad_request, "missing \"op\" (subscribe, unsubscribe or ping)"};
+        error = {error_code::bad_request, "missing \"op\" (subscribe, unsubscribe, auth or ping)"};
         return false;
     }
     r.op = op->as_string().c_str();
     if (r.op == "ping") return true;
+    if (r.op == "auth") {
+        const json::value* token = o.if_contains("token");
+        if (!token || !token->is_string() || token->as_string().empty()) {
+            error = {error_code::bad_request, "auth needs \"token\": a non-empty string"};
+            return false;
+        }
+        r.token = token->as_string().c_str();
+        return true;
+    }
     if (r.op != "subscribe" && r.op != "unsubscribe") {
-        error = {error_code::unknown_op, "unknown op '" + r.op + "'; expected subscribe, unsubscribe or ping"};
+        error = {error_code::unknown_op, "unknown op '" + r.op.substr(0, 64) + "'; expected subscribe, unsubscribe, auth or ping"};
         return false;
     }
     const json::value* channels = o.if_contains("channels");
@@ -132,16 +173,19 @@ bool parse_request(std::string_view text, ClientRequest& r, RequestError& error)
         }
         if (std::find(r.channels.begin(), r.channels.end(), name) == r.channels.end()) r.channels.push_back(std::move(name));
     }
+    if (const json::value* since = o.if_contains("since")) return r.op == "subscribe" ? parse_since(*since, r, error) : true;
     return true;
 }
 
-Message encode_event(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view payload) {
+Message encode_event(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view payload,
+                     std::optional<std::uint32_t> checksum) {
     std::string out = head("event", channel);
-    out.reserve(out.size() + payload.size() + 64);
+    out.reserve(out.size() + payload.size() + 80);
     out += ",\"seq\":";
     out += std::to_string(seq);
     out += ",\"epoch\":";
     append_string(out, epoch);
+    if (checksum) out += ",\"checksum\":" + std::to_string(*checksum);
     out += ",\"data\":";
     append_json(out, payload);
     out += '}';
@@ -156,12 +200,40 @@ Message encode_heartbeat(std::string_view channel, std::uint64_t seq, std::strin
     return finish(std::move(out));
 }
 
-Message encode_snapshot(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view data_json) {
+Message encode_snapshot(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view data_json,
+                        std::optional<std::uint32_t> checksum, bool conflated) {
     std::string out = head("snapshot", channel);
+    out.reserve(out.size() + data_json.size() + 80);
     out += ",\"seq\":" + std::to_string(seq) + ",\"epoch\":";
     append_string(out, epoch);
+    if (checksum) out += ",\"checksum\":" + std::to_string(*checksum);
+    if (conflated) out += ",\"conflated\":true";
     out += ",\"data\":";
     out += data_json;
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_resumed(std::string_view channel, std::uint64_t seq, std::string_view epoch) {
+    std::string out = head("resumed", channel);
+    out += ",\"seq\":" + std::to_string(seq) + ",\"epoch\":";
+    append_string(out, epoch);
+    out += '}';
+    return finish(std::move(out));
+}
+
+Message encode_auth_ack(const json::value& id, std::string_view user, std::int64_t expires) {
+    std::string out = "{\"type\":\"ack\"";
+    append_id(out, id);
+    out += ",\"op\":\"auth\",\"user\":";
+    append_string(out, user);
+    out += ",\"expires\":" + std::to_string(expires) + "}";
+    return finish(std::move(out));
+}
+
+Message encode_draining(std::string_view reason) {
+    std::string out = "{\"type\":\"draining\",\"reason\":";
+    append_string(out, reason);
     out += '}';
     return finish(std::move(out));
 }

@@ -29,21 +29,35 @@ inline constexpr std::string_view bad_channel = "bad_channel";
 inline constexpr std::string_view forbidden = "forbidden";
 inline constexpr std::string_view too_many_subscriptions = "too_many_subscriptions";
 inline constexpr std::string_view snapshot_unavailable = "snapshot_unavailable";
+inline constexpr std::string_view auth_required = "auth_required";      // a private channel on an unauthenticated connection
+inline constexpr std::string_view auth_unavailable = "auth_unavailable";  // the gateway has no secret configured
+inline constexpr std::string_view bad_token = "bad_token";              // malformed, or the signature does not match
+inline constexpr std::string_view token_expired = "token_expired";
 }  // namespace error_code
 
 // WebSocket close codes the gateway uses besides the standard ones.
 namespace close_code {
 inline constexpr std::uint16_t going_away = 1001;        // the gateway stops
 inline constexpr std::uint16_t message_too_big = 1009;   // over max_message_size (sent by Beast)
+inline constexpr std::uint16_t service_restart = 1012;   // draining on shutdown: reconnect (elsewhere)
 inline constexpr std::uint16_t try_again_later = 1013;   // max_connections reached
 inline constexpr std::uint16_t slow_consumer = 4008;     // send queue over send_queue_limit
 inline constexpr std::uint16_t rate_limited = 4029;      // over messages_per_second
 }  // namespace close_code
 
+// A subscribe's "since" for one channel: resume after `seq` (of `epoch`, when given).
+struct ResumePoint {
+    std::string channel;
+    std::uint64_t seq = 0;
+    std::string epoch;  // empty: not given
+};
+
 struct ClientRequest {
     std::string op;
     boost::json::value id;  // null when absent; echoed as given (number or string)
     std::vector<std::string> channels;
+    std::string token;               // op auth
+    std::vector<ResumePoint> since;  // op subscribe; each channel is also in `channels`
 };
 
 struct RequestError {
@@ -70,9 +84,16 @@ int compare_decimal(std::string_view a, std::string_view b);
 // `payload` as JSON text when it is valid JSON, else as a JSON string.
 void append_json(std::string& out, std::string_view payload);
 
-Message encode_event(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view payload);
+// `checksum` (depth channels) is added when given: CRC32 of the book's top levels after the event.
+Message encode_event(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view payload,
+                     std::optional<std::uint32_t> checksum = std::nullopt);
 Message encode_heartbeat(std::string_view channel, std::uint64_t seq, std::string_view epoch);
-Message encode_snapshot(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view data_json);
+// `conflated`: the latest state sent in place of depth events a slow client had not yet taken.
+Message encode_snapshot(std::string_view channel, std::uint64_t seq, std::string_view epoch, std::string_view data_json,
+                        std::optional<std::uint32_t> checksum = std::nullopt, bool conflated = false);
+Message encode_resumed(std::string_view channel, std::uint64_t seq, std::string_view epoch);
+Message encode_auth_ack(const boost::json::value& id, std::string_view user, std::int64_t expires);
+Message encode_draining(std::string_view reason);
 Message encode_resnapshot(std::string_view channel, std::string_view epoch, std::string_view reason);
 Message encode_ack(const boost::json::value& id, std::string_view op, const std::vector<std::string>& channels);
 Message encode_pong(const boost::json::value& id);

@@ -1,8 +1,10 @@
 #include "websocket_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "gateway.hpp"
 
@@ -11,37 +13,20 @@ namespace tickcast::websocket {
 namespace beast = boost::beast;
 namespace ws = beast::websocket;
 
-namespace {
 ws::close_reason reason_for(std::uint16_t code, std::string_view text) {
     ws::close_reason r;
     r.code = code;
     r.reason = std::string(text.substr(0, 120));  // a close frame's payload is at most 125 bytes
     return r;
 }
-}  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream stream, std::shared_ptr<Gateway> gateway)
-    : ws_(std::move(stream)), gateway_(std::move(gateway)), close_timer_(ws_.get_executor()) {
-    const GatewayOptions& o = gateway_->options();
-    ws_.read_message_max(o.max_message_size);
-    ws_.auto_fragment(false);
-    // Beast's own keep-alive: a ping after 30 s of silence, closed after 60 s without an answer.
-    ws::stream_base::timeout t = ws::stream_base::timeout::suggested(beast::role_type::server);
-    t.handshake_timeout = std::chrono::seconds(10);
-    t.idle_timeout = std::chrono::seconds(60);
-    t.keep_alive_pings = true;
-    ws_.set_option(t);
-    ws_.set_option(ws::stream_base::decorator([](ws::response_type& res) { res.set(beast::http::field::server, "tickcastd"); }));
-    tokens_ = o.messages_per_second;
+WebSocketSession::WebSocketSession(std::shared_ptr<Gateway> gateway, const boost::asio::any_io_executor& executor)
+    : gateway_(std::move(gateway)), close_timer_(executor), auth_timer_(executor) {
+    tokens_ = gateway_->options().messages_per_second;
     refilled_ = std::chrono::steady_clock::now();
 }
 
-void WebSocketSession::run(beast::http::request<beast::http::string_body> request, bool admitted) {
-    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
-    ws_.async_accept(request, [self = shared_from_this(), admitted](beast::error_code ec) { self->on_accept(ec, admitted); });
-}
-
-void WebSocketSession::on_accept(beast::error_code ec, bool admitted) {
+void WebSocketSession::on_accept(beast::error_code ec, bool admitted, const std::string& token) {
     if (ec) {
         if (admitted) gateway_->release();
         finished_ = true;
@@ -50,29 +35,47 @@ void WebSocketSession::on_accept(beast::error_code ec, bool admitted) {
     if (!admitted) {
         finished_ = true;  // holds no slot and is in no map
         closing_ = true;
-        ws_.async_close(reason_for(close_code::try_again_later, "too many connections; try again later"),
-                        [self = shared_from_this()](beast::error_code) {});
+        write_close(reason_for(close_code::try_again_later, "too many connections; try again later"));
         return;
     }
     opened_ = true;
     gateway_->opened(shared_from_this());
-    read();
+    if (!token.empty()) gateway_->authenticate(*this, nullptr, token);
+    read_frame();
 }
 
-void WebSocketSession::read() {
-    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+void WebSocketSession::authenticated(std::string user, std::int64_t expires) {
+    user_ = std::move(user);
+    auth_expires_ = expires;
+    arm_auth_timer();
 }
 
-void WebSocketSession::on_read(beast::error_code ec) {
+namespace {
+std::int64_t unix_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+void WebSocketSession::arm_auth_timer() {
+    // Waits of at most a day, so that no far expiry overflows the clock.
+    const std::int64_t remaining = std::clamp<std::int64_t>(auth_expires_ - unix_seconds(), 0, 86400);
+    auth_timer_.expires_after(std::chrono::seconds(remaining));
+    auth_timer_.async_wait([self = shared_from_this(), expires = auth_expires_](beast::error_code ec) {
+        // A newer token re-arms the timer (cancelling this wait) and moves auth_expires_.
+        if (ec || self->finished_ || self->auth_expires_ != expires) return;
+        if (unix_seconds() < expires) return self->arm_auth_timer();
+        self->gateway_->token_expired(*self);
+    });
+}
+
+void WebSocketSession::on_read(beast::error_code ec, bool text) {
     // Errors include the client's close, a message over max_message_size
     // (Beast has then sent close 1009), timeouts and our own close.
     if (ec) return finish();
     if (closing_) {
         in_.consume(in_.size());
-        return read();
+        return read_frame();
     }
     if (!within_rate()) return;
-    if (!ws_.got_text()) {
+    if (!text) {
         gateway_->counters().client_errors->Increment();
         send(encode_error(nullptr, error_code::binary_not_supported, "binary messages are not supported; send JSON text"));
     } else {
@@ -80,7 +83,7 @@ void WebSocketSession::on_read(beast::error_code ec) {
         handle(text);
     }
     in_.consume(in_.size());
-    read();
+    read_frame();
 }
 
 bool WebSocketSession::within_rate() {
@@ -95,7 +98,7 @@ bool WebSocketSession::within_rate() {
     gateway_->counters().rate_limited->Increment();
     close(close_code::rate_limited, "more than " + std::to_string(std::int64_t(rate)) + " messages per second");
     in_.consume(in_.size());
-    read();  // until the close handshake ends
+    read_frame();  // until the close handshake ends
     return false;
 }
 
@@ -109,64 +112,117 @@ void WebSocketSession::handle(std::string_view text) {
     }
     if (request.op == "ping")
         send(encode_pong(request.id));
+    else if (request.op == "auth")
+        gateway_->authenticate(*this, request.id, request.token);
     else if (request.op == "subscribe")
         gateway_->subscribe(*this, request);
     else
         gateway_->unsubscribe(*this, request);
 }
 
-void WebSocketSession::send(Message message) {
+void WebSocketSession::send(Message message, const std::string* depth_channel) {
     if (closing_ || finished_) return;
-    if (queued_bytes_ + message->size() > gateway_->options().send_queue_limit) {
+    const GatewayOptions& o = gateway_->options();
+    if (depth_channel && o.conflate_depth) {
+        // A latest-state entry already queued for this channel will carry this delta too.
+        if (std::find(latest_pending_.begin(), latest_pending_.end(), depth_channel) != latest_pending_.end()) return;
+        if (queued_bytes_ + message->size() > o.conflate_above) return conflate(depth_channel);
+    }
+    if (queued_bytes_ + message->size() > o.send_queue_limit) {
         gateway_->counters().slow_consumers->Increment();
-        close(close_code::slow_consumer, "slow consumer: more than " + std::to_string(gateway_->options().send_queue_limit) +
-                                             " bytes queued");
+        close(close_code::slow_consumer, "slow consumer: more than " + std::to_string(o.send_queue_limit) + " bytes queued");
         return;
     }
     queued_bytes_ += message->size();
-    queue_.push_back(std::move(message));
+    queue_.push_back({std::move(message), depth_channel, {}});
+    if (!writing_) write_next();
+}
+
+void WebSocketSession::conflate(const std::string* channel) {
+    // Drop the channel's queued deltas (not one being written) and queue, in
+    // their stead, the channel's state as of when this entry is written.
+    const std::size_t keep = writing_ ? 1 : 0;
+    for (std::size_t i = queue_.size(); i-- > keep;) {
+        if (queue_[i].depth_channel != channel || !queue_[i].message) continue;
+        queued_bytes_ -= queue_[i].message->size();
+        queue_.erase(queue_.begin() + std::ptrdiff_t(i));
+    }
+    queue_.push_back({nullptr, channel, gateway_->epoch_of(*channel)});
+    latest_pending_.push_back(channel);
+    gateway_->counters().conflations->Increment();
     if (!writing_) write_next();
 }
 
 void WebSocketSession::write_next() {
-    if (queue_.empty() || closing_) {
+    while (!queue_.empty() && !queue_.front().message) {
+        // A latest-state entry's turn: the state is taken now.
+        Outgoing& latest = queue_.front();
+        latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), latest.depth_channel));
+        const Gateway::LatestState state = gateway_->latest_state(*this, *latest.depth_channel, latest.epoch);
+        if (state.close) {
+            writing_ = false;  // nothing is being written: close() may drop the whole queue
+            gateway_->counters().slow_consumers->Increment();
+            return close(close_code::slow_consumer, "slow consumer: the depth it missed could not be conflated");
+        }
+        if (!state.message) {
+            queue_.pop_front();  // unsubscribed, or a resnapshot follows
+            continue;
+        }
+        latest.message = state.message;
+        queued_bytes_ += latest.message->size();
+    }
+    if (queue_.empty()) {
         writing_ = false;
+        if (close_pending_) {
+            // Everything close() kept is written: now the close frame.
+            close_pending_ = false;
+            write_close(close_reason_);
+        }
         return;
     }
     writing_ = true;
-    ws_.text(true);
-    ws_.async_write(boost::asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->queued_bytes_ -= self->queue_.front()->size();
-        self->queue_.pop_front();
-        if (ec) {
-            self->writing_ = false;
-            return;  // the read side sees the failure and finishes
-        }
-        self->write_next();
-    });
+    write_frame(*queue_.front().message);
 }
 
-void WebSocketSession::close(std::uint16_t code, std::string reason) {
+void WebSocketSession::on_written(beast::error_code ec) {
+    queued_bytes_ -= queue_.front().message->size();
+    queue_.pop_front();
+    if (ec) {
+        writing_ = false;
+        return;  // the read side sees the failure and finishes
+    }
+    write_next();
+}
+
+void WebSocketSession::close(std::uint16_t code, std::string reason, Message last) {
     if (closing_ || finished_) return;
     closing_ = true;
-    // Keep only the message being written; Beast sends the close frame after it.
+    // Keep only the message being written (and `last`); the close frame follows them.
     while (queue_.size() > (writing_ ? 1u : 0u)) {
-        queued_bytes_ -= queue_.back()->size();
+        if (queue_.back().message) queued_bytes_ -= queue_.back().message->size();
         queue_.pop_back();
     }
-    ws_.async_close(reason_for(code, reason), [self = shared_from_this()](beast::error_code) { self->finish(); });
+    latest_pending_.clear();
+    if (last) {
+        queued_bytes_ += last->size();
+        queue_.push_back({std::move(last), nullptr, {}});
+    }
+    close_reason_ = reason_for(code, reason);
+    close_pending_ = true;
     close_timer_.expires_after(close_timeout);
     close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (!ec) beast::get_lowest_layer(self->ws_).close();  // the peer never took the close frame
+        if (!ec) self->drop_socket();  // the peer never took the close frame
     });
+    if (!writing_) write_next();
 }
 
 void WebSocketSession::finish() {
     if (finished_) return;
     finished_ = true;
     close_timer_.cancel();
+    auth_timer_.cancel();
     if (opened_) gateway_->closed(*this);
-    beast::get_lowest_layer(ws_).close();
+    drop_socket();
 }
 
 }  // namespace tickcast::websocket

@@ -1,12 +1,21 @@
 #include "websocket_sink.hpp"
 
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
+
 #include "http_session.hpp"
 #include "redis_resource.hpp"
 
 namespace tickcast::websocket {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+namespace {
+std::string tls_error(const boost::system::system_error& e) { return e.code().message(); }
+}  // namespace
 
 WebSocketSink::WebSocketSink(const ConfigNode& options) : options_(options) {}
 
@@ -16,7 +25,22 @@ void WebSocketSink::start(SinkContext& context) {
         redis_ = redis::redis_resource(context, options_.cache)->make_client(context, "websocket_cache", false);
         redis_->set_on_fatal([&context](const std::string& why) { context.fail("cache: " + why); });
         redis_->start();
-        cache = std::make_shared<CacheReader>(redis_, options_.prefix);
+        cache = std::make_shared<CacheReader>(redis_, options_.prefix, options_.stream_prefix);
+    }
+    if (!options_.tls_cert.empty()) {
+        tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                          asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+        try {
+            tls_->use_certificate_chain_file(options_.tls_cert);
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error("tls cert '" + options_.tls_cert + "': not a PEM certificate chain (" + tls_error(e) + ")");
+        }
+        try {
+            tls_->use_private_key_file(options_.tls_key, asio::ssl::context::pem);
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error("tls key '" + options_.tls_key + "': not a PEM private key matching the certificate (" + tls_error(e) + ")");
+        }
     }
     gateway_ = std::make_shared<Gateway>(options_, context, std::move(cache));
 
@@ -34,7 +58,7 @@ void WebSocketSink::start(SinkContext& context) {
     if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw std::runtime_error("listen " + options_.listen + ": " + ec.message());
     const tcp::endpoint bound = endpoint();
-    context.log().info("websocket gateway on ws://{}:{}/ ({})", bound.address().to_string(), bound.port(),
+    context.log().info("websocket gateway on {}://{}:{}/ ({})", tls_ ? "wss" : "ws", bound.address().to_string(), bound.port(),
                        options_.cache.empty() ? "no cache: no snapshots, no REST data" : "snapshots from cache '" + options_.cache + "'");
     gateway_->start();
     accept();
@@ -52,15 +76,36 @@ void WebSocketSink::accept() {
         if (ec == asio::error::operation_aborted || !acceptor_ || !acceptor_->is_open()) return;
         if (!ec) {
             socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<HttpSession>(std::move(socket), gateway)->run();
+            if (tls_)
+                handshake(std::move(socket));
+            else
+                std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), gateway)->run();
         }
         accept();
+    });
+}
+
+void WebSocketSink::handshake(tcp::socket socket) {
+    auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *tls_);
+    beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(10));
+    stream->async_handshake(asio::ssl::stream_base::server, [stream, gateway = gateway_](beast::error_code ec) {
+        if (ec) return;  // not TLS, or an untrusted peer: nothing to answer
+        std::make_shared<HttpSession<TlsStream>>(std::move(*stream), gateway)->run();
     });
 }
 
 void WebSocketSink::write(BatchRef batch, Completion done) {
     for (const Event& e : *batch) gateway_->publish(e);
     done();
+}
+
+void WebSocketSink::flush(Completion done) {
+    if (acceptor_) {
+        boost::system::error_code ignored;
+        acceptor_->close(ignored);
+    }
+    if (!gateway_) return done();
+    gateway_->drain(std::move(done));
 }
 
 WebSocketSink::~WebSocketSink() {

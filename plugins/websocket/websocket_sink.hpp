@@ -8,6 +8,7 @@
 #include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <tickcast/tickcast.hpp>
 
 #include "gateway.hpp"
@@ -23,6 +24,8 @@ public:
 
     void start(SinkContext& context) override;
     void write(BatchRef batch, Completion done) override;
+    // Shutdown: stop accepting, tell every client it is draining, close them with 1012.
+    void flush(Completion done) override;
     ~WebSocketSink() override;
     void stop() override;
 
@@ -31,8 +34,10 @@ public:
 
 private:
     void accept();
+    void handshake(boost::asio::ip::tcp::socket socket);
 
     GatewayOptions options_;
+    std::unique_ptr<boost::asio::ssl::context> tls_;  // with `tls`: every connection starts with a TLS handshake
     std::shared_ptr<redis::RedisClient> redis_;
     std::shared_ptr<Gateway> gateway_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;

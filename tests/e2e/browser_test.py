@@ -39,6 +39,9 @@ PAGE_STATE = """JSON.stringify({
   events: Number(document.getElementById('count').textContent),
   p50: Number(document.getElementById('p50').dataset.ms || NaN),
   bookSeq: document.getElementById('book-seq').textContent,
+  checked: Number(document.getElementById('verified').dataset.checked || 0),
+  mismatches: Number(document.getElementById('verified').dataset.mismatches || 0),
+  resumes: Number(document.getElementById('verified').dataset.resumes || 0),
   log: document.getElementById('log').innerText.slice(0, 2000)
 })"""
 
@@ -143,6 +146,7 @@ async def drive(args, stack, devtools_port):
         # Once the catch-up after the start has left the 10 s window, the
         # engine-to-page latency is that of a live feed.
         live = await dt.wait_page(lambda s: s["p50"] is not None and s["p50"] < 100, 45, "a p50 latency under 100 ms")
+        assert live["checked"] > 0 and live["mismatches"] == 0, "the page's book must match every depth checksum: " + json.dumps(live)
         print("live:", {k: v for k, v in live.items() if k != "log"})
         shot = await dt.call("Page.captureScreenshot", format="png")
         os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
@@ -157,8 +161,12 @@ async def drive(args, stack, devtools_port):
         before = (await dt.wait_page(lambda s: True, 10, "its state"))["events"]
         back = await dt.wait_page(lambda s: s["state"] == "live" and s["events"] >= before + 20 and s["bids"] > 0,
                                   60, "the feed again after the gateway restarted")
+        # It resumed from the stream (nothing missed, no new snapshot) and its book still checks out.
+        assert back["resumes"] >= 1, "the page should have resumed with since: " + back["log"]
+        assert back["mismatches"] == 0, "a checksum mismatch after the resume:\n" + back["log"]
         print("after the restart:", {k: v for k, v in back.items() if k != "log"})
         assert "expected seq" not in back["log"], "the page saw a gap:\n" + back["log"]
+        assert "taking a fresh snapshot" not in back["log"], "the page had to re-snapshot:\n" + back["log"]
 
 
 def main():

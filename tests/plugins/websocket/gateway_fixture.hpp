@@ -17,7 +17,9 @@ namespace tickcast::test {
 class GatewayUnderTest {
 public:
     // `gateway_options`: extra YAML flow-map entries for websocket_server, e.g. ", heartbeat: 200ms".
-    explicit GatewayUnderTest(const std::string& gateway_options = "", const std::string& channels = "trades.X, depth.X, ticker.X")
+    // `env`: extra NAME=VALUE for the daemon's environment.
+    explicit GatewayUnderTest(const std::string& gateway_options = "", const std::string& channels = "trades.X, depth.X, ticker.X",
+                              std::vector<std::string> env = {})
         : prefix_("ws" + std::to_string(::getpid()) + "_" + std::to_string(counter()++) + ":"), redis_(shared_redis().connect()) {
         const std::string yaml =
             "resources:\n  cache: {plugin: redis, url: \"" + shared_redis().url() + "\"}\n"
@@ -26,7 +28,7 @@ public:
             "    sinks:\n"
             "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", cache: cache, prefix: \"" + prefix_ + "\"" + gateway_options + "}\n"
             "      - {plugin: websocket_server, name: no_cache, listen: \"127.0.0.1:0\"}\n";
-        daemon_ = std::make_unique<DaemonProcess>(dir_.write("gateway.yaml", yaml));
+        daemon_ = std::make_unique<DaemonProcess>(dir_.write("gateway.yaml", yaml), std::move(env));
         std::smatch m;
         const bool up = eventually([&] {
             const std::string err = daemon_->process().err();
@@ -40,8 +42,13 @@ public:
         eventually([&] { return http_get(address_, "/api/v1/depth?symbol=_").find(" 503 ") == std::string::npos; });
     }
     ~GatewayUnderTest() {
+        if (!stopped_) stop();
+    }
+    // SIGTERM, as a service manager stops it; the daemon's exit status.
+    int stop() {
+        stopped_ = true;
         daemon_->process().signal(SIGTERM);
-        daemon_->process().wait(std::chrono::seconds(10));
+        return daemon_->process().wait(std::chrono::seconds(10));
     }
 
     const std::string& address() const { return address_; }
@@ -75,6 +82,7 @@ private:
     std::unique_ptr<redisContext, void (*)(redisContext*)> redis_;
     std::unique_ptr<DaemonProcess> daemon_;
     std::string address_, no_cache_address_;
+    bool stopped_ = false;
 };
 
 inline std::uint64_t seq_of(const boost::json::object& m) { return m.at("seq").to_number<std::uint64_t>(); }

@@ -3,6 +3,7 @@
 // epochs and re-snapshots), every limit, malformed messages, slow clients.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include "gateway_fixture.hpp"
@@ -45,6 +46,8 @@ TEST(WebSocketGateway, subscribe_gives_an_ack_the_depth_snapshot_then_deltas_and
     EXPECT_EQ(json::serialize(snap->at("data")),
               R"({"bids":[["100.25","1"],["99.5","3"]],"asks":[["100.5","4"],["101","2"]]})");
     const std::string epoch = str(*snap, "epoch");
+    // CRC32 of "10054" "1012" "100251" "9953" (asks then bids, '.' and leading zeros removed; zlib.crc32).
+    EXPECT_EQ(snap->at("checksum").as_int64(), 288675060);
 
     // A delta the snapshot already holds is not sent; the ones after it are.
     g.publish("depth.X", 5, depth_payload("[]", "[]"));
@@ -53,7 +56,7 @@ TEST(WebSocketGateway, subscribe_gives_an_ack_the_depth_snapshot_then_deltas_and
     auto e6 = c.read_json(), e7 = c.read_json();
     ASSERT_TRUE(e6 && e7);
     EXPECT_EQ(json::serialize(*e6), R"({"type":"event","channel":"depth.X","seq":6,"epoch":")" + epoch +
-                                        R"(","data":{"type":"depth","bids":[["99.5","0"]],"asks":[]}})");
+                                        R"(","checksum":2410545374,"data":{"type":"depth","bids":[["99.5","0"]],"asks":[]}})");
     EXPECT_EQ(seq_of(*e7), 7u);
 
     c.send(R"({"op":"unsubscribe","channels":["depth.X"],"id":"u"})");
@@ -151,7 +154,7 @@ TEST(WebSocketGateway, malformed_messages_get_errors_and_a_huge_one_closes_only_
         {R"({"op":"subscribe","channels":[5]})", "bad_request"},
         {R"({"op":"subscribe","channels":["tc:depth:X"]})", "bad_channel"},
         {R"({"op":"subscribe","channels":["nodot"]})", "bad_channel"},
-        {R"({"op":"subscribe","channels":["orders.alice"],"id":8})", "forbidden"},
+        {R"({"op":"subscribe","channels":["orders.alice"],"id":8})", "auth_unavailable"},
         {R"({"op":"ping","id":{"a":1}})", "bad_request"},
     };
     for (const auto& [text, code] : cases) {
@@ -246,4 +249,96 @@ TEST(WebSocketGateway, a_client_that_stops_reading_is_cut_off_while_another_rece
     for (int i = 0; i < count; ++i) ASSERT_EQ(got[i], std::uint64_t(i + 1));
     EXPECT_TRUE(eventually([&] { return g.metric("tickcast_websocket_slow_consumer_closes_total") == 1; }));
     EXPECT_TRUE(slow.wait_closed(std::chrono::seconds(20))) << "the slow client must be cut off";
+}
+
+TEST(WebSocketGateway, with_conflation_a_slow_client_gets_the_latest_depth_instead_of_being_cut_off_and_every_trade) {
+    GatewayUnderTest g(", send_queue_limit: 1MiB, conflate_depth: true, conflate_above: 128KiB");
+    WsClient slow(g.address(), "", 4096);
+    WsClient fast(g.address());
+    for (WsClient* c : {&slow, &fast}) {
+        c->send(R"({"op":"subscribe","channels":["depth.X","trades.X"],"id":1})");
+        ASSERT_TRUE(c->read_type("ack"));
+    }
+    const int count = 600;
+    // Each delta sets one bid level and is padded, so the slow client's queue passes the mark fast.
+    const std::string pad = std::string(12000, 'p');
+    auto delta = [&](int i) {
+        return R"({"type":"depth","pad":")" + pad + R"(","bids":[[")" + std::to_string(1000 + i % 37) + R"(.00",")" +
+               std::to_string(i) + R"("]],"asks":[]})";
+    };
+    std::map<std::string, std::string> expected_bids;
+    for (int i = 1; i <= count; ++i) expected_bids[std::to_string(1000 + i % 37) + ".00"] = std::to_string(i);
+
+    // The fast client reads everything, uncoalesced.
+    std::vector<std::uint64_t> fast_depth;
+    std::thread reader([&] {
+        while (fast_depth.size() < std::size_t(count)) {
+            auto m = fast.read_json(std::chrono::seconds(20));
+            if (!m) break;
+            if (str(*m, "type") == "event" && str(*m, "channel") == "depth.X") fast_depth.push_back(seq_of(*m));
+        }
+    });
+    for (int i = 1; i <= count; ++i) {
+        g.publish("depth.X", i, delta(i));
+        if (i % 20 == 0) g.publish("trades.X", i / 20, R"({"type":"trade","n":)" + std::to_string(i / 20) + "}");
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    reader.join();
+    ASSERT_EQ(fast_depth.size(), std::size_t(count));
+    for (int i = 0; i < count; ++i) ASSERT_EQ(fast_depth[i], std::uint64_t(i + 1));
+
+    // The slow client now reads: its book stays exact through conflated snapshots, and no trade is missing.
+    std::map<std::string, std::string> bids;
+    std::uint64_t depth_seq = 0, trade_seq = 0;
+    int conflated = 0;
+    while (depth_seq < std::uint64_t(count) || trade_seq < std::uint64_t(count / 20)) {
+        auto m = slow.read_json(std::chrono::seconds(10));
+        ASSERT_TRUE(m) << "stalled at depth " << depth_seq << ", trade " << trade_seq << "; closed " << slow.close_code();
+        const std::string type = str(*m, "type"), channel = m->contains("channel") ? str(*m, "channel") : "";
+        if (channel == "trades.X" && type == "event") {
+            ASSERT_EQ(seq_of(*m), trade_seq + 1) << "trades are never conflated";
+            trade_seq = seq_of(*m);
+        } else if (channel == "depth.X" && type == "snapshot") {
+            if (m->contains("conflated")) {
+                ++conflated;
+                ASSERT_GT(seq_of(*m), depth_seq);
+            }
+            bids.clear();
+            for (const auto& level : m->at("data").at("bids").as_array())
+                bids[std::string(level.as_array()[0].as_string())] = std::string(level.as_array()[1].as_string());
+            depth_seq = seq_of(*m);
+        } else if (channel == "depth.X" && type == "event") {
+            ASSERT_EQ(seq_of(*m), depth_seq + 1) << "deltas continue the latest state";
+            const auto& level = m->at("data").at("bids").as_array()[0].as_array();
+            bids[std::string(level[0].as_string())] = std::string(level[1].as_string());
+            depth_seq = seq_of(*m);
+        }
+    }
+    EXPECT_EQ(bids, expected_bids);
+    EXPECT_GT(conflated, 0);
+    EXPECT_GT(g.metric("tickcast_websocket_conflations_total"), 0);
+    EXPECT_EQ(g.metric("tickcast_websocket_slow_consumer_closes_total"), 0);
+}
+
+TEST(WebSocketGateway, on_sigterm_every_client_is_told_it_is_draining_then_closed_with_1012_and_the_daemon_exits_0) {
+    GatewayUnderTest g;
+    WsClient idle(g.address());
+    WsClient busy(g.address());
+    busy.send(R"({"op":"subscribe","channels":["ticker.X"],"id":1})");
+    ASSERT_TRUE(busy.read_type("ack"));
+    for (std::uint64_t i = 1; i <= 20; ++i) g.publish("ticker.X", i, R"({"n":1})");
+    ASSERT_TRUE(eventually([&] { return g.metric("tickcast_websocket_deliveries_total") == 20; }));
+    idle.send(R"({"op":"ping","id":1})");
+    ASSERT_TRUE(idle.read_type("pong"));
+
+    std::thread stopper([&] { EXPECT_EQ(g.stop(), 0) << g.log(); });
+    for (WsClient* c : {&idle, &busy}) {
+        auto notice = c->read_type("draining");
+        ASSERT_TRUE(notice);
+        EXPECT_EQ(json::serialize(*notice), R"({"type":"draining","reason":"shutdown"})");
+        EXPECT_FALSE(c->read_json()) << "nothing after draining";
+        EXPECT_TRUE(c->closed());
+        EXPECT_EQ(c->close_code(), 1012);
+    }
+    stopper.join();
 }

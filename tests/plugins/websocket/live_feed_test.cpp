@@ -44,7 +44,7 @@ Book expected_book(std::uint64_t seq) {
     return b;
 }
 
-std::string feed_config(const std::string& prefix) {
+std::string feed_config(const std::string& prefix, const std::string& gateway_options) {
     std::string events;
     for (const std::string& d : depth_cycle) {
         events += "        - {channel: depth.F, key: F, payload: '" + d + "'}\n";
@@ -55,19 +55,20 @@ std::string feed_config(const std::string& prefix) {
            "    source:\n      plugin: mock_source\n      repeat: 0\n      rate: 4000\n      batch: 16\n      events:\n" + events +
            "    sinks:\n"
            "      - {plugin: redis_cache, redis: cache, prefix: \"" + prefix + "\"}\n"
-           "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", cache: cache, prefix: \"" + prefix + "\"}\n";
+           "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", cache: cache, prefix: \"" + prefix + "\"" + gateway_options + "}\n";
 }
 
 struct Feed {
     TempDir dir;
     std::unique_ptr<DaemonProcess> daemon;
     std::string address;
-    explicit Feed(const std::string& prefix) {
-        daemon = std::make_unique<DaemonProcess>(dir.write("feed.yaml", feed_config(prefix)));
+    // `gateway_options`: extra YAML flow-map entries for websocket_server.
+    explicit Feed(const std::string& prefix, const std::string& gateway_options = "") {
+        daemon = std::make_unique<DaemonProcess>(dir.write("feed.yaml", feed_config(prefix, gateway_options)));
         std::smatch m;
         eventually([&] {
             const std::string err = daemon->process().err();
-            if (std::regex_search(err, m, std::regex(R"(websocket gateway on ws://([0-9.]+:\d+)/)"))) address = m[1];
+            if (std::regex_search(err, m, std::regex(R"(websocket gateway on wss?://([0-9.]+:\d+)/)"))) address = m[1];
             return !address.empty();
         });
     }
@@ -142,4 +143,27 @@ TEST(WebSocketLiveFeed, a_python_websockets_client_gets_snapshot_deltas_pong_and
     Process py({"/usr/bin/python3", TICKCAST_SOURCE_DIR "/tests/plugins/websocket/python_client.py", "ws://" + feed.address + "/"});
     EXPECT_EQ(py.wait(std::chrono::seconds(30)), 0) << py.out() << py.err();
     EXPECT_NE(py.out().find("OK"), std::string::npos) << py.out() << py.err();
+}
+
+TEST(WebSocketLiveFeed, with_tls_a_python_client_trusting_the_certificate_gets_the_feed_over_wss) {
+    // A self-signed certificate for 127.0.0.1, made as an operator would.
+    TempDir certs;
+    Process openssl({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                     "-keyout", certs.file("key.pem"), "-out", certs.file("cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1",
+                     "-addext", "subjectAltName=IP:127.0.0.1"});
+    ASSERT_EQ(openssl.wait(std::chrono::seconds(20)), 0) << openssl.err();
+    Feed feed("tls" + std::to_string(::getpid()) + ":",
+              ", tls: {cert: \"" + certs.file("cert.pem") + "\", key: \"" + certs.file("key.pem") + "\"}");
+    ASSERT_FALSE(feed.address.empty()) << feed.daemon->process().err();
+    EXPECT_NE(feed.daemon->process().err().find("websocket gateway on wss://"), std::string::npos);
+
+    Process py({"/usr/bin/python3", TICKCAST_SOURCE_DIR "/tests/plugins/websocket/python_client.py", "--tls", certs.file("cert.pem"),
+                "wss://" + feed.address + "/"});
+    EXPECT_EQ(py.wait(std::chrono::seconds(30)), 0) << py.out() << py.err();
+    EXPECT_NE(py.out().find("OK"), std::string::npos) << py.out() << py.err();
+    // A plain ws:// client gets no WebSocket (its upgrade is not TLS), and the gateway goes on.
+    EXPECT_THROW(WsClient plain(feed.address), boost::system::system_error);
+    Process again({"/usr/bin/python3", TICKCAST_SOURCE_DIR "/tests/plugins/websocket/python_client.py", "--tls", certs.file("cert.pem"),
+                   "wss://" + feed.address + "/"});
+    EXPECT_EQ(again.wait(std::chrono::seconds(30)), 0) << again.out() << again.err();
 }

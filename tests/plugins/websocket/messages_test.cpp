@@ -2,6 +2,8 @@
 // order, and the exact bytes of server messages.
 #include <gtest/gtest.h>
 
+#include "auth_token.hpp"
+#include "depth_book.hpp"
 #include "messages.hpp"
 
 using namespace tickcast::websocket;
@@ -43,4 +45,65 @@ TEST(WebSocketMessages, errors_echo_the_id_and_name_the_channel) {
     EXPECT_EQ(*encode_error(boost::json::value(3), "forbidden", "no", "orders.a"),
               R"({"type":"error","id":3,"code":"forbidden","message":"no","channel":"orders.a"})");
     EXPECT_EQ(*encode_error(nullptr, "bad_json", "x"), R"({"type":"error","code":"bad_json","message":"x"})");
+}
+
+TEST(WebSocketMessages, parses_auth_and_the_since_of_a_subscribe) {
+    ClientRequest r;
+    RequestError e;
+    ASSERT_TRUE(parse_request(R"({"op":"auth","token":"alice.1.ab"})", r, e));
+    EXPECT_EQ(r.token, "alice.1.ab");
+    ClientRequest s;
+    ASSERT_TRUE(parse_request(R"({"op":"subscribe","channels":["trades.A","depth.A"],"since":{"trades.A":41,"depth.A":{"seq":7,"epoch":"e-1"}}})", s, e))
+        << e.message;
+    ASSERT_EQ(s.since.size(), 2u);
+    EXPECT_EQ(s.since[0].channel, "trades.A");
+    EXPECT_EQ(s.since[0].seq, 41u);
+    EXPECT_TRUE(s.since[0].epoch.empty());
+    EXPECT_EQ(s.since[1].seq, 7u);
+    EXPECT_EQ(s.since[1].epoch, "e-1");
+    for (const char* bad : {R"({"op":"subscribe","channels":["trades.A"],"since":{"trades.B":1}})",
+                            R"({"op":"subscribe","channels":["trades.A"],"since":{"trades.A":-1}})",
+                            R"({"op":"subscribe","channels":["trades.A"],"since":{"trades.A":{"epoch":"x"}}})",
+                            R"({"op":"subscribe","channels":["trades.A"],"since":[1]})", R"({"op":"auth","token":""})"}) {
+        ClientRequest x;
+        EXPECT_FALSE(parse_request(bad, x, e)) << bad;
+        EXPECT_EQ(e.code, error_code::bad_request) << bad;
+    }
+}
+
+TEST(WebSocketMessages, tokens_are_user_expiry_and_the_hex_hmac_sha256_of_both) {
+    TokenVerifier v("0123456789abcdef");
+    // Known answer, from: printf 'alice.1795693122' | openssl dgst -sha256 -hmac 0123456789abcdef
+    const std::string token = "alice.1795693122.f99fb9caa88bab4e80401f94880a32a187e866913561297ddb576eccf87161c4";
+    EXPECT_EQ(v.mint("alice", 1795693122), token);
+    auto ok = v.verify(token, 1795693121);
+    EXPECT_TRUE(ok.ok) << ok.message;
+    EXPECT_EQ(ok.user, "alice");
+    EXPECT_EQ(ok.expires, 1795693122);
+    EXPECT_EQ(v.verify(token, 1795693122).code, error_code::token_expired);
+    EXPECT_EQ(TokenVerifier("another secret!!").verify(token, 0).code, error_code::bad_token);
+    EXPECT_TRUE(v.verify(v.mint("a.b", 10), 0).ok) << "a user may hold dots";
+}
+
+TEST(WebSocketMessages, the_depth_checksum_covers_the_ten_best_levels_of_each_side_as_digits) {
+    DepthBook book;
+    ASSERT_TRUE(book.load(R"({"bids":[["99.5","3"],["100.25","1"]],"asks":[["101","2"],["100.5","4"]]})"));
+    // zlib.crc32(b"1005410121002519953"): asks best first, then bids; '.' and leading zeros removed.
+    EXPECT_EQ(book.checksum(), 288675060u);
+    ASSERT_TRUE(book.apply(R"({"type":"depth","bids":[["99.50","0"]],"asks":[]})"));
+    EXPECT_EQ(book.checksum(), 2410545374u) << "99.50 is the level 99.5";
+    EXPECT_EQ(book.to_json(), R"({"bids":[["100.25","1"]],"asks":[["100.5","4"],["101","2"]]})");
+    // Levels past the tenth do not count.
+    DepthBook deep, shallow;
+    std::string bids = "[", top = "[";
+    for (int i = 0; i < 12; ++i) {
+        const std::string level = std::string(i ? "," : "") + "[\"" + std::to_string(100 - i) + ".00\",\"0.0100\"]";
+        bids += level;
+        if (i < 10) top += level;
+    }
+    ASSERT_TRUE(deep.load(R"({"asks":[],"bids":)" + bids + "]}"));
+    ASSERT_TRUE(shallow.load(R"({"asks":[],"bids":)" + top + "]}"));
+    EXPECT_EQ(deep.checksum(), shallow.checksum());
+    EXPECT_FALSE(book.apply(R"({"bids":[["x","1"]]})"));
+    EXPECT_FALSE(book.apply("not json"));
 }

@@ -17,7 +17,10 @@ class WsClient {
 public:
     // `address` is host:port. `origin` empty sends no Origin header.
     // `receive_buffer` > 0 shrinks the socket's receive buffer (a slow client fills it fast).
-    explicit WsClient(const std::string& address, const std::string& origin = "", int receive_buffer = 0) : ws_(io_) {
+    // `target` is the upgrade request's path and query, e.g. "/?token=...".
+    explicit WsClient(const std::string& address, const std::string& origin = "", int receive_buffer = 0,
+                      const std::string& target = "/")
+        : ws_(io_) {
         const auto colon = address.rfind(':');
         boost::asio::ip::tcp::resolver resolver(io_);
         const auto endpoint = *resolver.resolve(address.substr(0, colon), address.substr(colon + 1)).begin();
@@ -28,7 +31,7 @@ public:
         ws_.set_option(boost::beast::websocket::stream_base::decorator([origin](boost::beast::websocket::request_type& req) {
             if (!origin.empty()) req.set(boost::beast::http::field::origin, origin);
         }));
-        ws_.handshake(address, "/");
+        ws_.handshake(address, target);
     }
 
     void send(const std::string& text) {
