@@ -31,6 +31,10 @@ scripts/build.sh "$root/build"
 stack_up "$(mktemp -d "${TMPDIR:-/tmp}/tickcast-demo.XXXXXX")" "$kafka"
 trap stack_down EXIT
 admin="127.0.0.1:$(free_port)"
+# A fresh secret for the gateway's access tokens (configs that use it:
+# exchange.yaml), and a token for the demo user alice.
+TICKCAST_AUTH_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export TICKCAST_AUTH_SECRET
 TICKCAST_WS_LISTEN="127.0.0.1:$(free_port)"
 export TICKCAST_WS_LISTEN
 stack_daemon - run "$config" --admin "$admin"
@@ -42,6 +46,7 @@ cat >&2 <<MSG
 
   tickcast is running $config
     page:    http://$TICKCAST_WS_LISTEN/   (the live order book and trades)
+$(grep -q auth_secret "$config" && echo "    alice:   http://$TICKCAST_WS_LISTEN/?token=$(scripts/token.sh alice 86400)   (the page with alice's private orders.alice)")
     health:  http://$admin/health
     metrics: http://$admin/metrics
     websocket: ws://$TICKCAST_WS_LISTEN/   (REST: http://$TICKCAST_WS_LISTEN/api/v1/depth?symbol=BTC-USDT)

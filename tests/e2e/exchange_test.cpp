@@ -44,15 +44,24 @@ TEST(Exchange, orders_from_outside_trade_against_the_makers_and_reach_the_privat
     TempDir dir;
     std::string config = Process::slurp(TICKCAST_SOURCE_DIR "/configs/exchange.yaml");
     config = std::regex_replace(config, std::regex("rate: 20"), "rate: 300");  // a deeper book sooner
-    const std::string bootstrap = dir.file("kafka.bootstrap");
+    const std::string bootstrap = dir.file("kafka.bootstrap"), ws = free_address();
+    const std::string secret = "exchange-test-secret-0123456789";
     DaemonProcess daemon(dir.write("exchange.yaml", config),
-                         {"TICKCAST_REDIS_URL=" + redis.url(), "TICKCAST_WS_LISTEN=" + free_address(),
-                          "TICKCAST_KAFKA_BOOTSTRAP_FILE=" + bootstrap});
+                         {"TICKCAST_REDIS_URL=" + redis.url(), "TICKCAST_WS_LISTEN=" + ws,
+                          "TICKCAST_KAFKA_BOOTSTRAP_FILE=" + bootstrap, "TICKCAST_AUTH_SECRET=" + secret});
     auto c = redis.connect();
     // The makers' orders went through Kafka and the engine: the book is live.
     ASSERT_TRUE(eventually([&] { return stream(c.get(), "trades.BTC-USDT").size() > 20; }, std::chrono::seconds(40)))
         << daemon.process().err();
     ASSERT_TRUE(std::filesystem::exists(bootstrap));
+
+    // alice follows her private channel with a token from scripts/token.sh.
+    Process mint({"/bin/bash", TICKCAST_SOURCE_DIR "/scripts/token.sh", "alice", "600"}, {"TICKCAST_AUTH_SECRET=" + secret});
+    ASSERT_EQ(mint.wait(), 0) << mint.err();
+    std::string token = mint.out();
+    token.erase(token.find_last_not_of("\n") + 1);
+    WsClient alice(ws, "", 0, "/?token=" + token);
+    alice.send(R"({"op":"subscribe","channels":["orders.alice"],"id":1})");
 
     auto order = [&](std::vector<std::string> args) {
         args.insert(args.begin(), {"/bin/bash", TICKCAST_SOURCE_DIR "/scripts/order.sh"});
@@ -83,6 +92,34 @@ TEST(Exchange, orders_from_outside_trade_against_the_makers_and_reach_the_privat
         traded |= t.payload.at("taker_order_id").to_number<std::uint64_t>() == taker &&
                   t.payload.at("taker_user").as_string() == "alice";
     EXPECT_TRUE(traded);
+
+    // The same four events reached alice over the WebSocket, in seq order.
+    std::vector<std::string> pushed;
+    std::uint64_t last_seq = 0;
+    while (pushed.size() < 4) {
+        auto text = alice.read(std::chrono::seconds(10));
+        ASSERT_TRUE(text) << "alice got only " << pushed.size() << " order events";
+        const json::object m = json::parse(*text).as_object();
+        if (m.at("type") != "event") continue;
+        EXPECT_EQ(m.at("channel"), "orders.alice");
+        const auto seq = m.at("seq").to_number<std::uint64_t>();
+        if (last_seq) EXPECT_EQ(seq, last_seq + 1);
+        last_seq = seq;
+        pushed.push_back(std::string(m.at("data").at("status").as_string()));
+    }
+    EXPECT_EQ(pushed, (std::vector<std::string>{"accepted", "cancelled", "accepted", "filled"}));
+    // Bob's token does not open alice's channel.
+    Process mint_bob({"/bin/bash", TICKCAST_SOURCE_DIR "/scripts/token.sh", "bob", "600"}, {"TICKCAST_AUTH_SECRET=" + secret});
+    ASSERT_EQ(mint_bob.wait(), 0);
+    std::string bob_token = mint_bob.out();
+    bob_token.erase(bob_token.find_last_not_of("\n") + 1);
+    WsClient bob(ws, "", 0, "/?token=" + bob_token);
+    bob.send(R"({"op":"subscribe","channels":["orders.alice"],"id":1})");
+    std::optional<std::string> refused;
+    do refused = bob.read(std::chrono::seconds(5));  // past the ack of the token in the URL
+    while (refused && json::parse(*refused).at("type") == "ack" && json::parse(*refused).at("op") == "auth");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(json::parse(*refused).at("type"), "error") << *refused;
 
     daemon.process().signal(SIGTERM);
     EXPECT_EQ(daemon.process().wait(), 0) << daemon.process().err();
