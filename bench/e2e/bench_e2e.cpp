@@ -203,7 +203,9 @@ struct RestartWatch {
         }
         c.send(R"({"op":"subscribe","channels":[)" + list + "],\"since\":{" + since + "},\"id\":2}");
         std::uint64_t missed = 0;
-        drain(c, 3s, [&](const std::string& type, const std::string& ch, std::uint64_t seq, bool first) {
+        // Until every channel has its first event back (a gateway reading
+        // Kafka first rejoins its consumer group), at most 30 s.
+        drain(c, 30s, [&](const std::string& type, const std::string& ch, std::uint64_t seq, bool first) {
             if (type == "resumed") how.insert("resumed");
             if (type == "snapshot") {
                 how.insert("snapshot");
@@ -219,10 +221,11 @@ struct RestartWatch {
     }
 
     using Hook = std::function<void(const std::string& type, const std::string& channel, std::uint64_t seq, bool first)>;
+    // Reads for `how_long`, or (with a hook) until every channel had an event.
     void drain(tickcast::test::WsClient& c, std::chrono::milliseconds how_long, const Hook& hook) {
-        std::set<std::string> seen;
+        std::set<std::string> seen, evented;
         const auto until = std::chrono::steady_clock::now() + how_long;
-        while (std::chrono::steady_clock::now() < until) {
+        while (std::chrono::steady_clock::now() < until && !(hook && evented.size() == channels.size())) {
             auto text = c.read(200ms);
             if (!text) continue;
             const boost::json::object m = boost::json::parse(*text).as_object();
@@ -231,7 +234,10 @@ struct RestartWatch {
             const std::string ch(m.at("channel").as_string());
             const auto seq = m.at("seq").to_number<std::uint64_t>();
             if (hook) hook(type, ch, seq, (type == "event" || type == "snapshot") && seen.insert(ch).second);
-            if (type == "event") last[ch] = std::max(last[ch], seq);
+            if (type == "event") {
+                last[ch] = std::max(last[ch], seq);
+                evented.insert(ch);
+            }
             if (type == "snapshot") last[ch] = seq;
         }
     }
