@@ -45,13 +45,14 @@ bool apply_side(Side& side, const json::value* levels) {
     return true;
 }
 
+// The decimal's digits without '.' and without leading zeros ("0.0100" -> "100").
 void append_digits(std::string& out, std::string_view decimal_text) {
-    std::size_t start = out.size();
-    for (char c : decimal_text)
-        if (c != '.') out += c;
-    std::size_t first = start;
-    while (first < out.size() && out[first] == '0') ++first;
-    out.erase(start, first - start);
+    bool leading = true;
+    for (char c : decimal_text) {
+        if (c == '.' || (leading && c == '0')) continue;
+        leading = false;
+        out += c;
+    }
 }
 
 template <class Side>
@@ -95,12 +96,11 @@ void DepthBook::clear() {
 }
 
 std::uint32_t DepthBook::checksum() const {
-    std::string text;
-    text.reserve(512);
-    append_top(text, asks_);
-    append_top(text, bids_);
+    scratch_.clear();  // reused: no allocation per event
+    append_top(scratch_, asks_);
+    append_top(scratch_, bids_);
     boost::crc_32_type crc;
-    crc.process_bytes(text.data(), text.size());
+    crc.process_bytes(scratch_.data(), scratch_.size());
     return crc.checksum();
 }
 

@@ -45,6 +45,7 @@ private:
     };
     std::map<std::string, std::string, Higher> bids_;
     std::map<std::string, std::string, Lower> asks_;
+    mutable std::string scratch_;  // the checksum string, kept for its capacity
 };
 
 }  // namespace tickcast::websocket
