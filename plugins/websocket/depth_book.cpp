@@ -26,8 +26,17 @@ bool decimal(std::string_view s) {
 
 bool zero(std::string_view s) { return s.find_first_not_of("0.") == std::string_view::npos; }
 
+// Whether a change at `price` can alter the side's best checksum_levels:
+// yes unless the side already has more and `price` is worse than the last of them.
 template <class Side>
-bool apply_side(Side& side, const json::value* levels) {
+bool touches_top(const Side& side, const std::string& price) {
+    if (side.size() <= DepthBook::checksum_levels) return true;
+    const auto& last_counted = std::next(side.begin(), DepthBook::checksum_levels - 1)->first;
+    return !side.key_comp()(last_counted, price);
+}
+
+template <class Side>
+bool apply_side(Side& side, const json::value* levels, bool& top_changed) {
     if (!levels) return true;  // a delta may leave a side out
     if (!levels->is_array()) return false;
     for (const json::value& level : levels->as_array()) {
@@ -37,6 +46,7 @@ bool apply_side(Side& side, const json::value* levels) {
         const json::string& qty = (*pair)[1].get_string();
         if (!decimal(price) || !decimal(qty)) return false;
         std::string key(price.data(), price.size());
+        if (!top_changed) top_changed = touches_top(side, key);
         if (zero(qty))
             side.erase(key);
         else
@@ -45,13 +55,14 @@ bool apply_side(Side& side, const json::value* levels) {
     return true;
 }
 
+// The decimal's digits without '.' and without leading zeros ("0.0100" -> "100").
 void append_digits(std::string& out, std::string_view decimal_text) {
-    std::size_t start = out.size();
-    for (char c : decimal_text)
-        if (c != '.') out += c;
-    std::size_t first = start;
-    while (first < out.size() && out[first] == '0') ++first;
-    out.erase(start, first - start);
+    bool leading = true;
+    for (char c : decimal_text) {
+        if (c == '.' || (leading && c == '0')) continue;
+        leading = false;
+        out += c;
+    }
 }
 
 template <class Side>
@@ -81,7 +92,8 @@ bool DepthBook::apply(std::string_view payload) {
     json::error_code ec;
     const json::value v = json::parse(json::string_view(payload.data(), payload.size()), ec);
     if (ec || !v.is_object()) return false;
-    return apply_side(bids_, v.as_object().if_contains("bids")) && apply_side(asks_, v.as_object().if_contains("asks"));
+    return apply_side(bids_, v.as_object().if_contains("bids"), top_changed_) &&
+           apply_side(asks_, v.as_object().if_contains("asks"), top_changed_);
 }
 
 bool DepthBook::load(std::string_view data_json) {
@@ -92,16 +104,19 @@ bool DepthBook::load(std::string_view data_json) {
 void DepthBook::clear() {
     bids_.clear();
     asks_.clear();
+    top_changed_ = true;
 }
 
 std::uint32_t DepthBook::checksum() const {
-    std::string text;
-    text.reserve(512);
-    append_top(text, asks_);
-    append_top(text, bids_);
+    // A change below the counted levels leaves it as it was (Boost.CRC costs ~4 ns a byte).
+    if (!top_changed_) return checksum_;
+    top_changed_ = false;
+    scratch_.clear();  // reused: no allocation per event
+    append_top(scratch_, asks_);
+    append_top(scratch_, bids_);
     boost::crc_32_type crc;
-    crc.process_bytes(text.data(), text.size());
-    return crc.checksum();
+    crc.process_bytes(scratch_.data(), scratch_.size());
+    return checksum_ = crc.checksum();
 }
 
 std::string DepthBook::to_json() const {

@@ -45,6 +45,9 @@ private:
     };
     std::map<std::string, std::string, Higher> bids_;
     std::map<std::string, std::string, Lower> asks_;
+    mutable std::string scratch_;  // the checksum string, kept for its capacity
+    mutable std::uint32_t checksum_ = 0;
+    mutable bool top_changed_ = true;  // checksum_ is stale
 };
 
 }  // namespace tickcast::websocket

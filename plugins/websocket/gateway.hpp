@@ -1,6 +1,8 @@
 // Gateway: the state every connection shares (Beast's broadcast example's
 // shared_state): channels, their subscribers, epochs and recent messages;
-// fan-out of events; the snapshot-then-deltas merge; heartbeats.
+// fan-out of events; the snapshot-then-deltas merge; resumes from the
+// stream history; depth books for checksums and conflation; access tokens;
+// heartbeats; draining on shutdown.
 //
 // Threading: everything (the sink's write(), every session's socket
 // handlers, Redis replies, timers) runs on one strand, the sink's executor,
@@ -12,7 +14,9 @@
 // within an epoch). When the snapshot (seq S) arrives the subscriber gets it,
 // then the recorded messages with seq > S, and is live from there on. If the
 // recorded messages do not reach back to S+1 (the cache lags the gateway, or
-// more arrived than `recent` holds) the snapshot is read again.
+// more arrived than `recent` holds) the snapshot is read again. A resume
+// (subscribe with since) joins the live feed the same way after replaying
+// the channel's stream from the client's seq.
 #pragma once
 
 #include <chrono>

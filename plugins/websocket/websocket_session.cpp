@@ -141,12 +141,14 @@ void WebSocketSession::send(Message message, const std::string* depth_channel) {
 void WebSocketSession::conflate(const std::string* channel) {
     // Drop the channel's queued deltas (not one being written) and queue, in
     // their stead, the channel's state as of when this entry is written.
-    const std::size_t keep = writing_ ? 1 : 0;
-    for (std::size_t i = queue_.size(); i-- > keep;) {
-        if (queue_[i].depth_channel != channel || !queue_[i].message) continue;
-        queued_bytes_ -= queue_[i].message->size();
-        queue_.erase(queue_.begin() + std::ptrdiff_t(i));
-    }
+    // One pass (a queue near the mark can hold many thousands of entries).
+    const auto first = queue_.begin() + (writing_ ? 1 : 0);
+    const auto kept = std::remove_if(first, queue_.end(), [&](const Outgoing& o) {
+        if (o.depth_channel != channel || !o.message) return false;
+        queued_bytes_ -= o.message->size();
+        return true;
+    });
+    queue_.erase(kept, queue_.end());
     queue_.push_back({nullptr, channel, gateway_->epoch_of(*channel)});
     latest_pending_.push_back(channel);
     gateway_->counters().conflations->Increment();

@@ -161,6 +161,10 @@ TEST(WebSocketLiveFeed, with_tls_a_python_client_trusting_the_certificate_gets_t
                 "wss://" + feed.address + "/"});
     EXPECT_EQ(py.wait(std::chrono::seconds(30)), 0) << py.out() << py.err();
     EXPECT_NE(py.out().find("OK"), std::string::npos) << py.out() << py.err();
+    // REST over https on the same port (curl, trusting only our certificate).
+    Process curl({"/usr/bin/curl", "-sS", "--cacert", certs.file("cert.pem"), "https://" + feed.address + "/api/v1/depth?symbol=F&levels=5"});
+    EXPECT_EQ(curl.wait(std::chrono::seconds(20)), 0) << curl.err();
+    EXPECT_EQ(curl.out().find(R"({"symbol":"F","seq":)"), 0u) << curl.out() << curl.err();
     // A plain ws:// client gets no WebSocket (its upgrade is not TLS), and the gateway goes on.
     EXPECT_THROW(WsClient plain(feed.address), boost::system::system_error);
     Process again({"/usr/bin/python3", TICKCAST_SOURCE_DIR "/tests/plugins/websocket/python_client.py", "--tls", certs.file("cert.pem"),

@@ -107,3 +107,28 @@ TEST(WebSocketMessages, the_depth_checksum_covers_the_ten_best_levels_of_each_si
     EXPECT_FALSE(book.apply(R"({"bids":[["x","1"]]})"));
     EXPECT_FALSE(book.apply("not json"));
 }
+
+TEST(WebSocketMessages, the_depth_checksum_kept_across_deep_changes_always_equals_a_fresh_one) {
+    // Random deltas over 30 prices a side; the book skips recomputing when a
+    // change is below the tenth level, and must still agree with a book
+    // loaded from scratch after every delta.
+    DepthBook book;
+    std::uint32_t state = 12345;
+    auto next = [&state](std::uint32_t n) {
+        state = state * 1103515245u + 12345u;
+        return (state >> 8) % n;
+    };
+    for (int i = 0; i < 3000; ++i) {
+        const bool bid = next(2) == 0;
+        const std::uint32_t price = bid ? 1000 - next(30) : 1001 + next(30);
+        const std::uint32_t qty = next(4);  // 0 removes
+        const std::string level = "[[\"" + std::to_string(price) + ".00\",\"" + std::to_string(qty) + ".5\"]]";
+        const std::string delta = std::string("{\"bids\":") + (bid ? level : "[]") + ",\"asks\":" + (bid ? "[]" : level) + "}";
+        ASSERT_TRUE(book.apply(qty == 0 ? std::string("{\"bids\":") + (bid ? "[[\"" + std::to_string(price) + ".00\",\"0\"]]" : "[]") +
+                                              ",\"asks\":" + (bid ? "[]" : "[[\"" + std::to_string(price) + ".00\",\"0\"]]") + "}"
+                                        : delta));
+        DepthBook fresh;
+        ASSERT_TRUE(fresh.load(book.to_json()));
+        ASSERT_EQ(book.checksum(), fresh.checksum()) << "after delta " << i << ": " << delta;
+    }
+}
