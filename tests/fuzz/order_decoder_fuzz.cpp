@@ -119,7 +119,7 @@ void check_books(const Engine& engine, std::string_view line) {
         if (!book.empty(Side::buy) && !book.empty(Side::sell))
             FUZZ_CHECK(book.best_price(Side::buy) < book.best_price(Side::sell), "crossed book after " + std::string(line));
         for (Side side : {Side::buy, Side::sell}) {
-            Qty levels = 0, orders = 0;
+            __int128 levels = 0, orders = 0;  // a level may hold up to INT64_MAX lots, the side more
             book.for_each_level(side, [&](Price, Qty total) { levels += total; });
             book.for_each_order(side, [&](const RestingOrder& o) { orders += o.remaining; });
             FUZZ_CHECK(levels == orders, "level totals disagree with orders after " + std::string(line));
