@@ -22,6 +22,7 @@
 #include "decimal.hpp"
 #include "engine.hpp"
 #include "fuzz_check.hpp"
+#include "matching_fixture.hpp"
 
 namespace {
 
@@ -29,26 +30,6 @@ using namespace tickcast::matching;
 
 constexpr std::size_t kMaxLines = 64;  // bounds the time one input takes
 constexpr std::size_t kPayloadBound = 512;  // the encoder's bound for order and trade events
-
-SymbolSpec spec(std::string_view name, std::string_view tick, std::string_view lot, std::string_view band = {}) {
-    SymbolSpecResult r = make_symbol_spec(name, tick, lot, band);
-    FUZZ_CHECK(r.spec.has_value(), r.error);
-    return *r.spec;
-}
-
-EngineConfig config(SelfTradePrevention stp) {
-    EngineConfig c;
-    c.symbols = {
-        spec("BTC-USDT", "0.01", "0.001", "10"),  // banded
-        spec("ETH-USDT", "0.05", "0.5"),          // steps that are not powers of ten
-        spec("WHOLE", "1", "1"),                  // scale 0: prices up to INT64_MAX ticks
-        spec("FINE", "0.000000000000000001", "0.000000000000000001"),  // scale 18: units overflow early
-    };
-    c.stp = stp;
-    c.expected_orders_per_symbol = 16;  // small, so pools grow
-    c.clock = [t = std::int64_t(1)]() mutable { return t++; };
-    return c;
-}
 
 // An accepted Order written back as the wire JSON it came from.
 std::string encode_order(const Engine& engine, const Order& o) {
@@ -113,20 +94,6 @@ private:
     std::map<std::pair<int, std::string>, std::uint64_t> last_seq_;
 };
 
-void check_books(const Engine& engine, std::string_view line) {
-    for (SymbolId id = 0; id < engine.symbol_count(); ++id) {
-        const OrderBook& book = engine.book(id);
-        if (!book.empty(Side::buy) && !book.empty(Side::sell))
-            FUZZ_CHECK(book.best_price(Side::buy) < book.best_price(Side::sell), "crossed book after " + std::string(line));
-        for (Side side : {Side::buy, Side::sell}) {
-            __int128 levels = 0, orders = 0;  // a level may hold up to INT64_MAX lots, the side more
-            book.for_each_level(side, [&](Price, Qty total) { levels += total; });
-            book.for_each_order(side, [&](const RestingOrder& o) { orders += o.remaining; });
-            FUZZ_CHECK(levels == orders, "level totals disagree with orders after " + std::string(line));
-        }
-    }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -138,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         input.remove_prefix(end == std::string_view::npos ? input.size() : end + 1);
     }
 
-    Engine engine(config(stp));
+    Engine engine(tickcast::fuzz::fuzz_engine_config(stp));
     OrderDecoder decoder(engine);
     OrderDecoder redecoder(engine);
     JsonOrderProcessor processor(engine);
@@ -162,11 +129,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         checker.line = line;
         processor.process(line, checker);
-        check_books(engine, line);
+        tickcast::fuzz::check_books(engine, line);
     }
 
     const std::string snapshot = engine.write_snapshot(42);
-    Engine restored(config(stp));
+    Engine restored(tickcast::fuzz::fuzz_engine_config(stp));
     const RestoreResult r = restored.restore_snapshot(snapshot);
     FUZZ_CHECK(r.ok && r.input_position == 42, r.error);
     FUZZ_CHECK(restored.write_snapshot(42) == snapshot, "a restored snapshot writes back differently");
