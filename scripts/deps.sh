@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tickcast needs, and only those missing.
-# Usage: scripts/deps.sh [build|test|kafka]   (default: test)
+# Usage: scripts/deps.sh [build|test|kafka|fuzz]   (default: test)
 #   build  compilers, CMake, Ninja, ccache and the libraries
 #   test   build + redis-server, kcat, curl, Python websockets, the openssl CLI, Chromium (the page test)
 #   kafka  test + Java 17 and Maven (for scripts/kafka.sh, the real broker)
+#   fuzz   build + clang 14 and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -15,10 +16,12 @@ build_pkgs=(
 )
 test_pkgs=(redis-server kcat curl python3 python3-websockets openssl chromium)
 kafka_pkgs=(openjdk-17-jre-headless maven)
+fuzz_pkgs=(clang-14 libclang-rt-14-dev)
 
 case "${1:-test}" in
   build) install_missing "${build_pkgs[@]}" ;;
   test|demo) install_missing "${build_pkgs[@]}" "${test_pkgs[@]}" ;;
   kafka) install_missing "${build_pkgs[@]}" "${test_pkgs[@]}" "${kafka_pkgs[@]}" ;;
-  *) echo "usage: $0 [build|test|kafka]" >&2; exit 2 ;;
+  fuzz) install_missing "${build_pkgs[@]}" "${fuzz_pkgs[@]}" ;;
+  *) echo "usage: $0 [build|test|kafka|fuzz]" >&2; exit 2 ;;
 esac

@@ -108,6 +108,41 @@ void expand_environment(const ConfigNode& node, Diagnostics& d) {
     writable = out;
 }
 
+// yaml-cpp makes an alias the very node its anchor names, so a document is a
+// graph, not a tree: `a: &a [*a]` contains itself, and a few aliases nested
+// into each other stand for billions of nodes. Every walk over the config
+// (ours and the plugins') would recurse until the stack overflows or run for
+// hours, so such a file is refused before anything walks it. Plain anchors
+// and aliases (shared defaults) stay allowed.
+constexpr std::size_t max_config_nodes = 100'000;  // counted with aliases expanded; a real config has hundreds
+constexpr std::size_t max_config_depth = 64;
+
+// Walks the YAML nodes themselves: this runs up to a million times on a
+// hostile file, so it builds no ConfigNode unless it reports.
+bool check_graph(const YAML::Node& node, std::vector<YAML::Node>& path, std::size_t& visited,
+                 const std::shared_ptr<const std::string>& file, Diagnostics& d) {
+    const auto fail = [&](const std::string& message) {
+        d.add(ConfigNode(node, file).location(), message);
+        return false;
+    };
+    if (++visited > max_config_nodes)
+        return fail("the config expands to more than " + std::to_string(max_config_nodes) +
+                    " values (aliases nested into each other?)");
+    if (!node.IsMap() && !node.IsSequence()) return true;
+    for (const YAML::Node& outer : path)
+        if (outer.is(node)) return fail("an alias refers to a map or list that contains it, so the config would be infinite");
+    if (path.size() == max_config_depth)
+        return fail("the config nests deeper than " + std::to_string(max_config_depth) + " levels");
+    path.push_back(node);
+    bool ok = true;
+    for (auto it = node.begin(); ok && it != node.end(); ++it) {
+        if (node.IsMap()) ok = check_graph(it->first, path, visited, file, d) && check_graph(it->second, path, visited, file, d);
+        else ok = check_graph(*it, path, visited, file, d);
+    }
+    path.pop_back();
+    return ok;
+}
+
 // Runs `read`, turning a ConfigError into a diagnostic; false if it failed.
 template <class F>
 bool attempt(Diagnostics& d, F&& read) {
@@ -254,6 +289,9 @@ void read_config_text(const std::string& text, const std::string& file, DaemonCo
         d.add(top.location(), "expected a map with keys " + join(top_keys));
         return;
     }
+    std::vector<YAML::Node> path;
+    std::size_t visited = 0;
+    if (!check_graph(root, path, visited, file_name, d)) return;
     check_duplicate_keys(top, d);
     expand_environment(top, d);
     check_keys(top, top_keys, "the top level", d);

@@ -197,15 +197,29 @@ RestoreResult Engine::restore_snapshot(std::string_view bytes) {
       order.price = r.get<Price>();
       order.remaining = r.get<Qty>();
       order.filled = r.get<Qty>();
+      // The bounds the engine keeps (engine.cpp): within them no later
+      // fill or level total can overflow.
+      const Qty max_qty = state->spec.max_qty();
       const bool valid = order.user < users.size() && order.price > 0 &&
                          order.price <= state->spec.max_price() && order.remaining > 0 &&
-                         order.filled >= 0 && state->book.find(order.id) == nullptr;
+                         order.remaining <= max_qty && order.filled >= 0 &&
+                         order.filled <= max_qty - order.remaining &&
+                         state->book.find(order.id) == nullptr &&
+                         state->book.level_qty(order.side, order.price) <= max_qty - order.remaining;
       if (!r.failed() && !valid) {
         return error("invalid order " + std::to_string(order.id) + " in " + state->spec.name);
       }
       if (!r.failed()) state->book.add(order);
     }
     state->book.forget_depth_changes();
+    // The engine never leaves a book crossed; matching assumes it.
+    const OrderBook& book = state->book;
+    if (!r.failed() && !book.empty(Side::buy) && !book.empty(Side::sell) &&
+        book.best_price(Side::buy) >= book.best_price(Side::sell)) {
+      return error("crossed book in " + state->spec.name + " (best bid " +
+                   std::to_string(book.best_price(Side::buy)) + " >= best ask " +
+                   std::to_string(book.best_price(Side::sell)) + " ticks)");
+    }
     states.push_back(std::move(state));
   }
   if (r.failed()) return error("truncated");

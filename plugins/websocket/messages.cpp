@@ -1,6 +1,7 @@
 #include "messages.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <boost/json.hpp>
 
@@ -14,7 +15,45 @@ bool name_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-void append_string(std::string& out, std::string_view s) { out += json::serialize(json::string_view(s.data(), s.size())); }
+// Length of the well-formed UTF-8 sequence starting at s[i], 0 if none does
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    const auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0; };
+    const auto tail = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return at(k) >= lo && at(k) <= hi; };
+    const unsigned c = at(i);
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return tail(i + 1) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        const bool second = c == 0xE0 ? tail(i + 1, 0xA0) : c == 0xED ? tail(i + 1, 0x80, 0x9F) : tail(i + 1);
+        return second && tail(i + 2) ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        const bool second = c == 0xF0 ? tail(i + 1, 0x90) : c == 0xF4 ? tail(i + 1, 0x80, 0x8F) : tail(i + 1);
+        return second && tail(i + 2) && tail(i + 3) ? 4 : 0;
+    }
+    return 0;
+}
+
+// Every message goes out in a WebSocket text frame, which must be valid
+// UTF-8 (RFC 6455, 8.1): a client closes the connection on the first bad
+// byte. Strings come from payloads and names that need not be UTF-8, and a
+// name cut to a length can end inside a character, so each byte that starts
+// no well-formed sequence becomes U+FFFD.
+void append_string(std::string& out, std::string_view s) {
+    std::size_t i = 0, n = 0;
+    while (i < s.size() && (n = utf8_sequence(s, i)) != 0) i += n;
+    if (i == s.size()) {
+        out += json::serialize(json::string_view(s.data(), s.size()));
+        return;
+    }
+    std::string valid(s.substr(0, i));
+    for (; i < s.size(); i += n ? n : 1) {
+        n = utf8_sequence(s, i);
+        if (n) valid.append(s.substr(i, n));
+        else valid.append("\xEF\xBF\xBD");
+    }
+    out += json::serialize(json::string_view(valid.data(), valid.size()));
+}
 
 void append_id(std::string& out, const json::value& id) {
     if (id.is_null()) return;
@@ -129,8 +168,10 @@ bool parse_request(std::string_view text, ClientRequest& r, RequestError& error)
     }
     const json::object& o = v.as_object();
     if (const json::value* id = o.if_contains("id")) {
-        if (!id->is_number() && !id->is_string()) {
-            error = {error_code::bad_request, "\"id\" must be a number or a string"};
+        // Boost.JSON reads 1e999 as infinity, which it would echo as the
+        // non-JSON token Infinity.
+        if ((!id->is_number() && !id->is_string()) || (id->is_double() && !std::isfinite(id->get_double()))) {
+            error = {error_code::bad_request, "\"id\" must be a string or a finite number"};
             return false;
         }
         r.id = *id;

@@ -197,3 +197,32 @@ TEST(ConfigEnvironment, variables_expand_in_place_with_defaults_and_unset_ones_a
                      "    sinks: [{plugin: file_sink, path: \"${TICKCAST_TEST_UNSET}\"}]\n");
     EXPECT_TRUE(has_error(bad, 4, 39, "environment variable 'TICKCAST_TEST_UNSET' is not set"));
 }
+
+// Found while fuzzing the loader: an alias inside the node its anchor names
+// made every walk over the config recurse until the stack overflowed
+// (`tickcastd validate` died with SIGSEGV on a 23-byte file), and nested
+// aliases ("billion laughs") made it run for hours. Both are refused.
+TEST(ConfigAliases, an_alias_inside_its_own_anchor_is_an_error_not_a_crash) {
+    auto d = check("pipelines: &p\n  main: {source: *p}\n");
+    EXPECT_TRUE(has_error(d, 1, 12, "an alias refers to a map or list that contains it")) << d.str();
+    auto list = check("a: &a [1, *a]\n");
+    EXPECT_TRUE(has_error(list, 1, 4, "an alias refers to a map or list that contains it")) << list.str();
+}
+
+TEST(ConfigAliases, aliases_that_expand_beyond_100000_values_are_refused) {
+    std::string yaml = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {  // 10^9 values once expanded
+        yaml += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+        for (int j = 0; j < 10; ++j) yaml += (j ? ", *l" : "*l") + std::to_string(i - 1);
+        yaml += "]\n";
+    }
+    auto d = check(yaml);
+    ASSERT_EQ(d.size(), 1u) << d.str();
+    EXPECT_NE(d.items()[0].message.find("expands to more than 100000 values"), std::string::npos) << d.str();
+}
+
+TEST(ConfigAliases, a_shared_entry_through_an_alias_still_works) {
+    auto d = check("pipelines:\n  a:\n    source: &src {plugin: mock_source, events: []}\n" + std::string(good_sinks) +
+                   "  b:\n    source: *src\n" + good_sinks);
+    EXPECT_TRUE(d.empty()) << d.str();
+}

@@ -1,7 +1,7 @@
 // Snapshot/restore and determinism: a restored engine continues exactly as
 // an uninterrupted one would, and the same input gives the same bytes.
+#include <boost/crc.hpp>
 #include <gtest/gtest.h>
-
 
 #include "orderflow.hpp"
 #include "test_support.hpp"
@@ -152,6 +152,88 @@ TEST(Determinism, the_same_input_gives_byte_identical_output_apart_from_ts) {
   }
   EXPECT_GT(outputs[0].size(), input.size());
   EXPECT_TRUE(outputs[0] == outputs[1]);
+}
+
+// A snapshot written field by field (layout at the top of
+// engine_snapshot.cpp) for test_config()'s engine, to hold what the engine
+// itself never writes.
+class SnapshotBytes {
+ public:
+  struct Resting {
+    OrderId id;
+    Side side;
+    Price price;
+    Qty remaining;
+    Qty filled = 0;
+  };
+  // One user "u"; `btc` rests in BTC-USDT, ETH-USDT is empty.
+  explicit SnapshotBytes(const std::vector<Resting>& btc) {
+    bytes_ = "TCMESNAP";
+    put(std::uint32_t(2)).put(std::uint64_t(5)).put(std::uint8_t(0)).put(std::uint32_t(2));  // version 2
+    str("BTC-USDT").str("0.01").str("0.001").str("");
+    str("ETH-USDT").str("0.05").str("0.5").str("");
+    // unrouted seq, orders.unknown seq; one user and its private channel's seq
+    put(std::uint64_t(0)).put(std::uint64_t(0)).put(std::uint32_t(1)).str("u").put(std::uint64_t(0));
+    put(std::uint64_t(0)).put(std::uint64_t(0)).put(std::uint64_t(0)).put(std::int64_t(0));
+    put(std::uint64_t(btc.size()));
+    for (const Resting& o : btc) {
+      put(o.id).put(std::uint32_t(0)).put(std::uint8_t(o.side)).put(std::uint8_t(0));
+      put(o.price).put(o.remaining).put(o.filled);
+    }
+    for (int i = 0; i < 4; ++i) put(std::uint64_t(0));  // ETH-USDT: sequences, no reference
+    put(std::uint64_t(0));                              // and no orders
+    boost::crc_32_type crc;
+    crc.process_bytes(bytes_.data(), bytes_.size());
+    put(std::uint32_t(crc.checksum()));
+  }
+  const std::string& str() const { return bytes_; }
+
+ private:
+  template <class T>
+  SnapshotBytes& put(T value) {
+    for (std::size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(char(std::uint64_t(value) >> (8 * i) & 0xff));
+    return *this;
+  }
+  SnapshotBytes& str(std::string_view text) {
+    put(std::uint32_t(text.size()));
+    bytes_.append(text);
+    return *this;
+  }
+  std::string bytes_;
+};
+
+TEST(SnapshotContent, a_consistent_hand_written_snapshot_restores) {
+  Engine engine(test_config());
+  const RestoreResult r = engine.restore_snapshot(
+      SnapshotBytes({{1, Side::buy, 9'999, 3}, {2, Side::sell, 10'000, 4, 1}}).str());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(engine.book(0).best_price(Side::buy), 9'999);
+  EXPECT_EQ(engine.book(0).level_qty(Side::sell, 10'000), 4);
+}
+
+// Found by fuzz_snapshot: restore accepted a crossed book, which matching
+// assumes never exists.
+TEST(SnapshotContent, a_crossed_book_is_refused) {
+  Engine engine(test_config());
+  const RestoreResult r = engine.restore_snapshot(
+      SnapshotBytes({{1, Side::buy, 10'100, 3}, {2, Side::sell, 10'000, 4}}).str());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "matching engine snapshot: crossed book in BTC-USDT (best bid 10100 >= best ask 10000 ticks)");
+}
+
+// Found by fuzz_snapshot: a restored order whose filled quantity was near
+// INT64_MAX overflowed (UB) on its next fill; two orders could also make a
+// level total overflow. Restore now keeps the bounds the engine keeps.
+TEST(SnapshotContent, quantities_beyond_the_engines_bounds_are_refused) {
+  const Qty max = spec("BTC-USDT", "0.01", "0.001").max_qty();
+  for (const auto& orders : std::vector<std::vector<SnapshotBytes::Resting>>{
+           {{1, Side::sell, 10'000, 5, max - 4}},
+           {{1, Side::sell, 10'000, max}, {2, Side::sell, 10'000, 1}}}) {
+    Engine engine(test_config());
+    const RestoreResult r = engine.restore_snapshot(SnapshotBytes(orders).str());
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "matching engine snapshot: invalid order " + std::to_string(orders.back().id) + " in BTC-USDT");
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The client protocol's pure logic: request parsing, name checks, decimal
 // order, and the exact bytes of server messages.
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "auth_token.hpp"
@@ -131,4 +132,50 @@ TEST(WebSocketMessages, the_depth_checksum_kept_across_deep_changes_always_equal
         ASSERT_TRUE(fresh.load(book.to_json()));
         ASSERT_EQ(book.checksum(), fresh.checksum()) << "after delta " << i << ": " << delta;
     }
+}
+
+// Found by fuzz_ws_request: a payload with bytes that are not UTF-8 went out
+// verbatim inside a JSON string, an invalid text frame that makes a client
+// drop the connection. Such bytes now become U+FFFD; valid UTF-8 is kept.
+TEST(WebSocketMessages, a_payload_that_is_not_utf8_is_sent_as_valid_utf8) {
+    EXPECT_EQ(*encode_event("trades.X", 1, "e", "a\xff\xfe" "b"),
+              "{\"type\":\"event\",\"channel\":\"trades.X\",\"seq\":1,\"epoch\":\"e\",\"data\":\"a\xEF\xBF\xBD\xEF\xBF\xBD" "b\"}");
+    // Overlong '/', a UTF-16 surrogate, a sequence cut short: each invalid.
+    for (const std::string bad : {"\xC0\xAF", "\xED\xA0\x80", "\xE2\x82"}) {
+        boost::json::error_code ec;
+        const boost::json::value v = boost::json::parse(*encode_event("trades.X", 1, "e", bad), ec);
+        ASSERT_FALSE(ec) << ec.message();
+        EXPECT_NE(v.at("data").as_string().find("\xEF\xBF\xBD"), boost::json::string::npos);
+    }
+    EXPECT_EQ(*encode_event("trades.X", 1, "e", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\x88"),
+              "{\"type\":\"event\",\"channel\":\"trades.X\",\"seq\":1,\"epoch\":\"e\",\"data\":\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\x88\"}");
+}
+
+// The bad_channel error quotes the first 128 bytes of the name, which can
+// end inside a multi-byte character; the error must still be valid UTF-8.
+TEST(WebSocketMessages, an_error_quoting_a_cut_channel_name_is_valid_utf8) {
+    const std::string name = "trades." + std::string(120, 'A') + "\xC3\xA9\xC3\xA9";  // byte 128 splits an é
+    ClientRequest r;
+    RequestError e;
+    ASSERT_FALSE(parse_request(R"({"op":"subscribe","channels":[")" + name + R"("]})", r, e));
+    EXPECT_EQ(e.code, error_code::bad_channel);
+    boost::json::error_code ec;
+    boost::json::parse(*encode_error(r.id, e.code, e.message), ec);
+    EXPECT_FALSE(ec) << ec.message();
+}
+
+// Found by fuzz_ws_request: an id of 1e999 parsed as infinity and was echoed
+// as the token Infinity, which is not JSON. It is refused like any bad id.
+TEST(WebSocketMessages, an_id_beyond_the_range_of_a_double_is_refused) {
+    for (const char* text : {R"({"op":"ping","id":1.5e703})", R"({"op":"ping","id":-1e999})"}) {
+        ClientRequest r;
+        RequestError e;
+        EXPECT_FALSE(parse_request(text, r, e)) << text;
+        EXPECT_EQ(e.code, error_code::bad_request);
+        EXPECT_TRUE(r.id.is_null());
+    }
+    ClientRequest r;
+    RequestError e;
+    ASSERT_TRUE(parse_request(R"({"op":"ping","id":1.5e300})", r, e));
+    EXPECT_EQ(*encode_pong(r.id), R"({"type":"pong","id":1.5E300})");
 }
