@@ -2,7 +2,8 @@
 // shared_state): channels, their subscribers, epochs and recent messages;
 // fan-out of events; the snapshot-then-deltas merge; resumes from the
 // stream history; depth books for checksums and conflation; access tokens;
-// heartbeats; draining on shutdown.
+// heartbeats; draining on shutdown. Defined in gateway.cpp, with the
+// tokens in gateway_auth.cpp and resumes in gateway_resume.cpp.
 //
 // Threading: everything (the sink's write(), every session's socket
 // handlers, Redis replies, timers) runs on one strand, the sink's executor,
