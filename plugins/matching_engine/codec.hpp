@@ -3,7 +3,9 @@
 //
 // In: one order per payload (schema at the top of codec_decode.cpp),
 // decoded with Boost.JSON's SAX parser straight into an Order, with no
-// allocation and no intermediate DOM. Duplicate keys, unknown keys and keys
+// allocation and no intermediate DOM. Flat objects of plain ASCII (what
+// orders nearly always are) take a fast path that feeds the same SAX
+// handler the same calls; everything else goes through Boost.JSON. Duplicate keys, unknown keys and keys
 // that do not belong to the op are rejected, never silently ignored.
 //
 // Out: events are written by hand rather than through a boost::json::value:
@@ -39,8 +41,12 @@ class OrderDecoder {
   OrderDecoder& operator=(const OrderDecoder&) = delete;
 
   DecodeResult decode(std::string_view json);
+  // decode() without its fast path for flat ASCII objects: every input goes
+  // through Boost.JSON. The reference that fast path is tested against.
+  DecodeResult decode_with_full_parser(std::string_view json);
 
  private:
+  DecodeResult decode(std::string_view json, bool fast_path);
   struct Parser;
   Engine& engine_;
   std::unique_ptr<Parser> parser_;
