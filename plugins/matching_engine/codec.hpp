@@ -65,7 +65,9 @@ struct EncodedEvent {
   std::int64_t ts = 0;
 };
 
-// Encodes events of one engine (names and precisions come from it).
+// Encodes events of one engine (names and precisions come from it). Not
+// thread-safe: it keeps the digits of the last timestamp, which all the
+// ~3 events of one order share, so a 19-digit ts is formatted once.
 class EventEncoder {
  public:
   explicit EventEncoder(const Engine& engine) : engine_(engine) {}
@@ -74,7 +76,12 @@ class EventEncoder {
   void encode(const DepthEvent& event, EncodedEvent& out) const;
 
  private:
+  std::string_view ts_digits(std::int64_t ts) const;
+
   const Engine& engine_;
+  mutable std::int64_t cached_ts_ = 0;
+  mutable char cached_ts_digits_[20] = {'0'};
+  mutable std::uint8_t cached_ts_size_ = 1;
 };
 
 class EncodedEventSink {
