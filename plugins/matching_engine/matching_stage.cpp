@@ -1,5 +1,6 @@
 #include "matching_stage.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -63,15 +64,18 @@ void MatchingStage::start(StageContext& context) {
 
 void MatchingStage::process(const EventBatch& in, EventBatch& out) {
     out_ = &out;
-    // Room for as many outputs per input as seen so far (plus an eighth), so
-    // the batch is not regrown, and its events moved, a dozen times.
-    const std::size_t per_order = consumed_ == 0 ? 4 : std::size_t(produced_ / consumed_) + 1;
-    out.reserve(out.size() + in.size() * per_order + in.size() / 8);
+    // Room for the outputs per input seen so far (rounded up, plus an
+    // eighth), so the batch is not regrown, and its events moved, a dozen
+    // times. Capped: a sweep among the first orders must not make every
+    // later batch reserve a huge one.
+    const std::uint64_t per_order = processed_ == 0 ? 4 : std::min<std::uint64_t>(produced_ / processed_ + 1, 8);
+    out.reserve(out.size() + in.size() * std::size_t(per_order) + in.size() / 8);
     for (const Event& e : in) {
         if (++position_ <= skip_until_) continue;
         input_ = &e;
         processor_->process(e.payload_view(), *this);
         ++consumed_;
+        ++processed_;
         if (snapshot_every_ != 0 && consumed_ % snapshot_every_ == 0) write_snapshot();
     }
     orders_->Increment(double(in.size()));
