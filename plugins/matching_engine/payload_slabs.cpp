@@ -1,5 +1,7 @@
 #include "payload_slabs.hpp"
 
+#include <algorithm>
+
 namespace tickcast::matching {
 
 // Shared by the PayloadSlabs and every slab that is out, so that a slab
@@ -57,6 +59,9 @@ std::shared_ptr<PayloadSlabs::Slab> PayloadSlabs::take_slab() {
 Payload PayloadSlabs::make(std::string_view bytes) {
     if (!current_ || current_->used == current_->strings.size()) current_ = take_slab();
     std::string& s = current_->strings[current_->used++];
+    // Room for any usual event up front: a string that grew only to the
+    // payload it first held would grow again for a longer one on reuse.
+    if (s.capacity() < bytes.size()) s.reserve(std::max(bytes.size(), min_capacity));
     s.assign(bytes);
     return Payload(current_, &s);
 }

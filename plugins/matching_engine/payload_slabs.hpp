@@ -34,7 +34,15 @@ namespace tickcast::matching {
 class PayloadSlabs {
 public:
     static constexpr std::size_t default_slab_size = 256;
-    static constexpr std::size_t default_max_free = 64;
+    // The free list only ever holds slabs that were out at once, so it keeps
+    // the pipeline's peak (bounded by max_in_flight: ~114 slabs at the
+    // default 10,000 and ~3 outputs per order); a smaller cap made a source
+    // that runs max_in_flight ahead free and reallocate most slabs, and
+    // every string in them, on each round.
+    static constexpr std::size_t default_max_free = 4096;
+    // Order and trade events are ~170-250 bytes, a depth event of a few
+    // levels fewer than 300.
+    static constexpr std::size_t min_capacity = 320;
 
     explicit PayloadSlabs(std::size_t slab_size = default_slab_size, std::size_t max_free = default_max_free);
 
