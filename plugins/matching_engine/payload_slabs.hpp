@@ -16,7 +16,7 @@
 // keep the batch until they complete it, as all of ours do, hold a slab for
 // about as long as they would have held the individual payloads.
 //
-// Not thread-safe for take(); one PayloadSlabs per stage. Returning a slab
+// make() is not thread-safe; one PayloadSlabs per stage. Returning a slab
 // is thread-safe, and the free list outlives this object while slabs are out.
 #pragma once
 
@@ -36,9 +36,9 @@ public:
     static constexpr std::size_t default_slab_size = 256;
     // The free list only ever holds slabs that were out at once, so it keeps
     // the pipeline's peak (bounded by max_in_flight: ~114 slabs at the
-    // default 10,000 and ~3 outputs per order); a smaller cap made a source
-    // that runs max_in_flight ahead free and reallocate most slabs, and
-    // every string in them, on each round.
+    // default 10,000 and ~3 outputs per order). A small cap could free and
+    // reallocate most slabs, and every string in them, each time a source
+    // that ran max_in_flight ahead has its batches completed together.
     static constexpr std::size_t default_max_free = 4096;
     // Order and trade events are ~170-250 bytes, a depth event of a few
     // levels fewer than 300.
