@@ -3,6 +3,9 @@
 # file_source → matching_engine → fail_sink (completes at once) and, as the
 # baseline in the same invocation, file_source → fail_sink; prints wall times.
 # Usage: bench/matching/plugin_path.sh [ORDERS] [RUNS]   (default 1000000 3)
+# With BEFORE_PLUGINS=DIR (a directory holding another build's plugin
+# modules, e.g. an older commit's build/plugins) each run also times the
+# stage with those plugins: an A/B under the same load.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 daemon=$root/build/bin/tickcastd
@@ -31,12 +34,17 @@ $stage
 YAML
 done
 echo "plugin path: $orders orders, 1 symbol, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+variants="baseline stage"
+[ -n "${BEFORE_PLUGINS:-}" ] && variants="baseline before stage"
 for ((i = 1; i <= runs; i++)); do
-  for with in baseline stage; do
+  for with in $variants; do
+    config=$with plugins=$root/build/plugins
+    [ $with = before ] && config=stage plugins=$BEFORE_PLUGINS
     start=$(date +%s.%N)
-    "$daemon" --log-level warn run "$dir/$with.yaml"
+    TICKCAST_PLUGIN_PATH=$plugins "$daemon" --log-level warn run "$dir/$config.yaml"
     end=$(date +%s.%N)
     awk -v w=$with -v s="$start" -v e="$end" -v n="$orders" \
       'BEGIN { t = e - s; printf "  run %s %-8s %.2f s  %.0f orders/s\n", "'$i'", w, t, n / t }'
   done
 done
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,7 +3,9 @@
 //
 // In: one order per payload (schema at the top of codec_decode.cpp),
 // decoded with Boost.JSON's SAX parser straight into an Order, with no
-// allocation and no intermediate DOM. Duplicate keys, unknown keys and keys
+// allocation and no intermediate DOM. Flat objects of plain ASCII (what
+// orders nearly always are) take a fast path that feeds the same SAX
+// handler the same calls; everything else goes through Boost.JSON. Duplicate keys, unknown keys and keys
 // that do not belong to the op are rejected, never silently ignored.
 //
 // Out: events are written by hand rather than through a boost::json::value:
@@ -39,8 +41,12 @@ class OrderDecoder {
   OrderDecoder& operator=(const OrderDecoder&) = delete;
 
   DecodeResult decode(std::string_view json);
+  // decode() without its fast path for flat ASCII objects: every input goes
+  // through Boost.JSON. The reference that fast path is tested against.
+  DecodeResult decode_with_full_parser(std::string_view json);
 
  private:
+  DecodeResult decode(std::string_view json, bool fast_path);
   struct Parser;
   Engine& engine_;
   std::unique_ptr<Parser> parser_;
@@ -59,7 +65,9 @@ struct EncodedEvent {
   std::int64_t ts = 0;
 };
 
-// Encodes events of one engine (names and precisions come from it).
+// Encodes events of one engine (names and precisions come from it). Not
+// thread-safe: it keeps the digits of the last timestamp, which all the
+// ~3 events of one order share, so a 19-digit ts is formatted once.
 class EventEncoder {
  public:
   explicit EventEncoder(const Engine& engine) : engine_(engine) {}
@@ -68,7 +76,12 @@ class EventEncoder {
   void encode(const DepthEvent& event, EncodedEvent& out) const;
 
  private:
+  std::string_view ts_digits(std::int64_t ts) const;
+
   const Engine& engine_;
+  mutable std::int64_t cached_ts_ = 0;
+  mutable char cached_ts_digits_[20] = {'0'};
+  mutable std::uint8_t cached_ts_size_ = 1;
 };
 
 class EncodedEventSink {

@@ -77,6 +77,14 @@ void set_channel(std::string& channel, std::string_view prefix, std::string_view
 
 }  // namespace
 
+std::string_view EventEncoder::ts_digits(std::int64_t ts) const {
+  if (ts != cached_ts_) {
+    cached_ts_ = ts;
+    cached_ts_size_ = std::uint8_t(std::to_chars(cached_ts_digits_, cached_ts_digits_ + 20, ts).ptr - cached_ts_digits_);
+  }
+  return {cached_ts_digits_, cached_ts_size_};
+}
+
 void EventEncoder::encode(const OrderEvent& event, EncodedEvent& out) const {
   const bool routed = event.symbol != kNoSymbol;
   const std::string_view symbol = routed ? std::string_view(engine_.symbol(event.symbol).name) : "";
@@ -112,7 +120,7 @@ void EventEncoder::encode(const OrderEvent& event, EncodedEvent& out) const {
     w.ch('"');
   }
   w.lit(R"(,"ts":)");
-  w.num(event.ts);
+  w.str(ts_digits(event.ts));
   w.ch('}');
 }
 
@@ -146,7 +154,7 @@ void EventEncoder::encode(const TradeEvent& event, EncodedEvent& out) const {
   w.lit(R"(","taker_user":")");
   w.str(engine_.user_name(event.taker_user));
   w.lit(R"(","ts":)");
-  w.num(event.ts);
+  w.str(ts_digits(event.ts));
   w.ch('}');
 }
 
@@ -170,7 +178,7 @@ void EventEncoder::encode(const DepthEvent& event, EncodedEvent& out) const {
   w.lit(R"(,"asks":)");
   w.levels(event.asks, spec);
   w.lit(R"(,"ts":)");
-  w.num(event.ts);
+  w.str(ts_digits(event.ts));
   w.ch('}');
 }
 

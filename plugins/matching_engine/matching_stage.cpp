@@ -1,5 +1,6 @@
 #include "matching_stage.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -63,11 +64,18 @@ void MatchingStage::start(StageContext& context) {
 
 void MatchingStage::process(const EventBatch& in, EventBatch& out) {
     out_ = &out;
+    // Room for the outputs per input seen so far (rounded up, plus an
+    // eighth), so the batch is not regrown, and its events moved, a dozen
+    // times. Capped: a sweep among the first orders must not make every
+    // later batch reserve a huge one.
+    const std::uint64_t per_order = processed_ == 0 ? 4 : std::min<std::uint64_t>(produced_ / processed_ + 1, 8);
+    out.reserve(out.size() + in.size() * std::size_t(per_order) + in.size() / 8);
     for (const Event& e : in) {
         if (++position_ <= skip_until_) continue;
         input_ = &e;
         processor_->process(e.payload_view(), *this);
         ++consumed_;
+        ++processed_;
         if (snapshot_every_ != 0 && consumed_ % snapshot_every_ == 0) write_snapshot();
     }
     orders_->Increment(double(in.size()));
@@ -75,18 +83,18 @@ void MatchingStage::process(const EventBatch& in, EventBatch& out) {
 }
 
 void MatchingStage::on_event(const EncodedEvent& encoded) {
-    Event e;
+    Event& e = out_->emplace_back();
     e.channel = encoded.channel;
     e.key = encoded.key;
     e.seq = encoded.seq;
-    e.payload = make_payload(encoded.payload);
+    e.payload = payloads_.make(encoded.payload);
     // The engine is where market events originate; the order's own origin
     // stays visible as the first hop.
     e.origin_ns = encoded.ts;
     if (input_ && input_->origin_ns != 0) e.hops.add("order", input_->origin_ns);
     e.hops.add("engine", encoded.ts);
     if (encoded.kind == EventKind::trade) trades_->Increment();
-    out_->push_back(std::move(e));
+    ++produced_;
 }
 
 void MatchingStage::write_snapshot() {
@@ -106,6 +114,7 @@ void MatchingStage::write_snapshot() {
 }
 
 void MatchingStage::stop() {
+    payloads_.release_current();
     write_snapshot();
     if (!snapshot_path_.empty()) context_->log().info("wrote the books to {} (after {} orders)", snapshot_path_, consumed_);
 }

@@ -16,6 +16,7 @@
 
 #include "codec.hpp"
 #include "engine.hpp"
+#include "payload_slabs.hpp"
 
 namespace tickcast::matching {
 
@@ -40,6 +41,9 @@ private:
     std::uint64_t consumed_ = 0;       // input orders the engine has seen, including restored ones
     std::uint64_t skip_until_ = 0;     // inputs already reflected in a restored snapshot
     std::uint64_t position_ = 0;       // inputs seen by this process (for skipping)
+    std::uint64_t processed_ = 0;      // inputs processed by this process
+    std::uint64_t produced_ = 0;       // output events from them, for sizing the output batch
+    PayloadSlabs payloads_;
     EventBatch* out_ = nullptr;
     const Event* input_ = nullptr;
     StageContext* context_ = nullptr;
