@@ -1,5 +1,9 @@
 #include "cli/commands.hpp"
 
+#include <pthread.h>
+
+#include <csignal>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -67,6 +71,14 @@ int command_validate(const std::vector<std::string>& files) {
 }
 
 int command_run(const std::vector<std::string>& files, const std::string& admin, spdlog::level::level_enum level) {
+    // A stop signal while the config and plugins load stays pending until
+    // the daemon listens for it (Daemon::run unblocks), so it drains instead
+    // of dying half-started.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     auto l = load(files);
     if (!admin.empty()) {
         l->config.daemon.admin = admin;

@@ -1,6 +1,9 @@
 #include "runtime/daemon.hpp"
 
+#include <pthread.h>
+
 #include <csignal>
+#include <utility>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -144,6 +147,24 @@ std::string Daemon::admin_address() const {
 }
 
 int Daemon::run() {
+    // Starting can take seconds (brokers, Redis). A SIGINT/SIGTERM meanwhile
+    // must not kill the process with the default action: keep them pending
+    // (threads the plugins start meanwhile inherit the mask, so they never
+    // take them) until the signal set is listening, then drain as usual.
+    struct PendingStopSignals {
+        sigset_t set;
+        bool blocked;
+        explicit PendingStopSignals(bool block) : blocked(block) {
+            sigemptyset(&set);
+            sigaddset(&set, SIGINT);
+            sigaddset(&set, SIGTERM);
+            if (blocked) pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        }
+        void release() {
+            if (std::exchange(blocked, false)) pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+        }
+        ~PendingStopSignals() { release(); }
+    } stop_signals(options_.handle_signals);
     if (options_.serve_admin && !config_.daemon.admin.empty()) {
         admin_ = std::make_unique<AdminServer>(main_io(), AdminServer::Handlers{[this] { return metrics_.serialize(); },
                                                                           [this] { return health_json(); }});
@@ -200,6 +221,7 @@ int Daemon::run() {
         signals_.add(SIGINT);
         signals_.add(SIGTERM);
         wait_for_signal();
+        stop_signals.release();  // one that came while starting is handled now
     }
 
     auto run_loop = [](asio::io_context& io) {

@@ -55,6 +55,7 @@ public:
     }
 
     void signal(int sig) { ::kill(pid_, sig); }
+    pid_t pid() const { return pid_; }
 
     // Exit status, or -signal if killed; -1000 on timeout (the child is killed).
     int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {

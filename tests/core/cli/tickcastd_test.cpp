@@ -2,7 +2,9 @@
 // real HTTP to the admin endpoint.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
+#include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
@@ -99,6 +101,31 @@ TEST(Tickcastd, sigterm_mid_stream_delivers_every_accepted_event_before_exit) {
     EXPECT_EQ(events.size(), std::stoul(emitted));
     for (std::size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i].at("seq").to_number<std::uint64_t>(), i + 1) << "gap or reorder at " << i;
     EXPECT_NE(p.err().find("signal 15 received"), std::string::npos);
+}
+
+// A stop signal that lands while the daemon is still loading (plugins,
+// brokers) must not kill it half-started: it is held until the daemon
+// listens for it, then drains. The signal is sent as soon as /proc shows
+// the daemon blocking it, so it lands during start-up every time.
+TEST(Tickcastd, sigterm_during_start_up_is_held_and_drains_with_exit_0) {
+    TempDir dir;
+    const std::string config = dir.write("c.yaml",
+        "pipelines:\n  main:\n    source: {plugin: mock_source, repeat: 0, rate: 1000, events: [{channel: c, payload: x}]}\n"
+        "    sinks: [{plugin: capture_sink, path: " + dir.file("out.jsonl") + "}]\n");
+    Process p({daemon_path, "run", config}, {plugin_env});
+    const std::string status = "/proc/" + std::to_string(p.pid()) + "/status";
+    auto blocks_sigterm = [&] {
+        std::ifstream in(status);
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("SigBlk:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTERM - 1)) & 1;
+        return 0ull;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!blocks_sigterm() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    ASSERT_TRUE(blocks_sigterm()) << "the daemon never blocked SIGTERM";
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait(), 0) << p.err();
+    EXPECT_NE(p.err().find("signal 15 received"), std::string::npos) << p.err();
 }
 
 TEST(Tickcastd, admin_endpoint_serves_health_and_prometheus_metrics) {
