@@ -179,8 +179,10 @@ void WebSocketSession::write_next() {
     while (count < queue_.size() && count < max_messages) {
         Outgoing& entry = queue_[count];
         if (!entry.message) {
-            latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), entry.depth_channel));
             const Gateway::LatestState state = gateway_->latest_state(*this, *entry.depth_channel, entry.epoch);
+            // Closing drops the queue: first write what precedes the entry (it comes first in the next frame).
+            if (state.close && count > 0) break;
+            latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), entry.depth_channel));
             if (state.close) {
                 writing_ = false;  // nothing is being written: close() may drop the whole queue
                 in_flight_ = 0;

@@ -50,16 +50,19 @@ void expect_every_seq_once_in_order(const Received& r, std::size_t count) {
 }  // namespace
 
 TEST(WebSocketCoalesce, a_coalescing_client_gets_every_seq_once_in_order_in_capped_arrays_and_a_plain_one_only_single_messages) {
-    GatewayUnderTest g(", coalesce_max_messages: 8");
-    WsClient coalescing(g.address(), "", 0, "/?coalesce=1");
+    GatewayUnderTest g(", coalesce_max_messages: 8, send_queue_limit: 16MiB");
+    WsClient coalescing(g.address(), "", 4096, "/?coalesce=1");
     WsClient plain(g.address());
     for (WsClient* c : {&coalescing, &plain}) {
         c->send(R"({"op":"subscribe","channels":["ticker.X"],"id":1})");
         ASSERT_TRUE(c->read_type("ack"));
     }
-    // A fast stream: the source reads it in batches, and neither client reads until the end.
-    const std::size_t count = 1500;
-    for (std::size_t i = 1; i <= count; ++i) g.publish("ticker.X", i, R"({"px":)" + std::to_string(i) + "}");
+    // A fast stream, and neither client reads until the end (the coalescing
+    // one with a small receive buffer): 6 MB, more than the socket buffers
+    // take, so queues build whatever batches the source reads.
+    const std::size_t count = 3000;
+    const std::string pad(2000, 'x');
+    for (std::size_t i = 1; i <= count; ++i) g.publish("ticker.X", i, R"({"pad":")" + pad + "\"}");
 
     const Received c = read_events(coalescing, count);
     expect_every_seq_once_in_order(c, count);
@@ -74,13 +77,13 @@ TEST(WebSocketCoalesce, a_coalescing_client_gets_every_seq_once_in_order_in_capp
 }
 
 TEST(WebSocketCoalesce, a_coalesced_frame_stops_at_64KiB) {
-    GatewayUnderTest g;  // coalesce_max_messages: 64 (the default)
-    WsClient coalescing(g.address(), "", 0, "/?coalesce=1");
+    GatewayUnderTest g(", send_queue_limit: 16MiB");  // coalesce_max_messages: 31 (the default)
+    WsClient coalescing(g.address(), "", 4096, "/?coalesce=1");
     coalescing.send(R"({"op":"subscribe","channels":["ticker.X"],"id":1})");
     ASSERT_TRUE(coalescing.read_type("ack"));
-    // 9 KiB messages: 64 of them would make a 576 KiB frame; the byte cap allows 7.
+    // 9 KiB messages: 31 of them would make a 279 KiB frame; the byte cap allows 7.
     const std::string pad(9000, 'x');
-    const std::size_t count = 120;
+    const std::size_t count = 600;  // 5.4 MB: more than the socket buffers take, so a queue builds
     for (std::size_t i = 1; i <= count; ++i) g.publish("ticker.X", i, R"({"pad":")" + pad + "\"}");
     const Received c = read_events(coalescing, count);
     expect_every_seq_once_in_order(c, count);
@@ -92,7 +95,7 @@ TEST(WebSocketCoalesce, a_coalesced_frame_stops_at_64KiB) {
 
 TEST(WebSocketCoalesce, coalescing_keeps_the_resnapshot_notice_between_the_epochs_events) {
     GatewayUnderTest g(", coalesce_max_messages: 16");
-    WsClient coalescing(g.address(), "", 0, "/?coalesce=1");
+    WsClient coalescing(g.address(), "", 4096, "/?coalesce=1");
     coalescing.send(R"({"op":"subscribe","channels":["ticker.X"],"id":1})");
     ASSERT_TRUE(coalescing.read_type("ack"));
     // 1..200, then a gap (seq 300..399): a new epoch, announced in order.
