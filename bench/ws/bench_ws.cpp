@@ -126,6 +126,7 @@ struct Config {
     int nginx_workers = 1;
     std::size_t payload_bytes = 120;
     bool tickcast = true, nchan = true;
+    bool coalesce = true;  // tickcast's clients connect with ?coalesce=1
     std::string nchan_module;
     std::string gateway_plugin_dir;  // searched before the build's plugins: an A/B build of websocket_server
 };
@@ -224,6 +225,7 @@ Run run_tickcast(const Config& cfg, const Scenario& sc) {
     if (m.empty()) throw std::runtime_error("tickcastd did not start its gateway:\n" + err);
     LoadSpec spec;
     spec.server = LoadSpec::Server::tickcast;
+    spec.coalesce = cfg.coalesce;
     spec.port = std::uint16_t(std::stoi(m[2]));
     const int pid = child_pid("tickcastd");
     auto pids = [pid] { return std::vector<int>{pid}; };
@@ -334,9 +336,12 @@ int main(int argc, char** argv) {
     bool no_nchan = false, no_tickcast = false;
     app.add_flag("--no-nchan", no_nchan, "skip the baseline");
     app.add_flag("--no-tickcast", no_tickcast, "only the baseline");
+    bool no_coalesce = false;
+    app.add_flag("--no-coalesce", no_coalesce, "tickcast's clients do not ask for coalescing (one message per frame)");
     CLI11_PARSE(app, argc, argv);
     cfg.nchan = !no_nchan;
     cfg.tickcast = !no_tickcast;
+    cfg.coalesce = !no_coalesce;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);

@@ -127,7 +127,9 @@ void WsLoadClient::on_connect(Connection& c, const boost::system::error_code& ec
         return fail(c, "connect: " + ec.message());
     }
     c.state = Connection::State::handshaking;
-    const std::string path = spec_.server == LoadSpec::Server::nchan ? "/sub/" + spec_.nchan_id_prefix + std::to_string(c.channel) : "/";
+    const std::string path = spec_.server == LoadSpec::Server::nchan ? "/sub/" + spec_.nchan_id_prefix + std::to_string(c.channel)
+                             : spec_.coalesce                          ? "/?coalesce=1"
+                                                                       : "/";
     const std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + spec_.host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     boost::system::error_code wec;

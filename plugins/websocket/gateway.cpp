@@ -155,6 +155,14 @@ void Gateway::publish(const Event& e) {
     counters_.deliveries->Increment(double(delivered));
 }
 
+void Gateway::end_batch() {
+    batching_ = false;
+    // Swapped, keeping both vectors' capacity: no allocation per batch.
+    flushing_.swap(deferred_);
+    for (const auto& session : flushing_) session->flush();
+    flushing_.clear();
+}
+
 // Depth books ---------------------------------------------------------------
 
 std::optional<std::uint32_t> Gateway::advance_book(Channel& ch, std::uint64_t seq, std::string_view payload) {

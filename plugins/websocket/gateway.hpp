@@ -28,6 +28,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -69,6 +70,14 @@ public:
 
     // Fan-out of one event to the channel's live subscribers.
     void publish(const Event& e);
+    // A batch of publish() calls: sessions idle when it begins only queue
+    // (defer()) and start writing at end_batch(), so a coalescing session
+    // gets the batch in as few frames as its caps allow. Order is unchanged:
+    // everything goes through each session's queue.
+    void begin_batch() { batching_ = true; }
+    void end_batch();
+    bool batching() const { return batching_; }
+    void defer(std::shared_ptr<WebSocketSession> session) { deferred_.push_back(std::move(session)); }
 
     // Sessions. admit() reserves a connection slot (false at max_connections).
     bool admit();
@@ -190,6 +199,8 @@ private:
     std::size_t slots_ = 0;  // admitted connections, open or opening
     boost::asio::steady_timer heartbeat_timer_;
     bool stopped_ = false;
+    bool batching_ = false;
+    std::vector<std::shared_ptr<WebSocketSession>> deferred_, flushing_;  // sessions to start writing after the batch
     Completion drained_;  // set while draining
     boost::asio::steady_timer drain_timer_;
     Counters counters_;

@@ -19,6 +19,7 @@ OptionSpecs GatewayOptions::specs() {
         {"send_queue_limit", OptionType::size, false, "4MiB", "Outbound bytes queued per connection; past it the client is closed with 4008 (slow consumer)"},
         {"conflate_depth", OptionType::boolean, false, "false", "For a client with more than conflate_above bytes queued, replace its queued depth deltas of a channel by that channel's latest book (a snapshot with \"conflated\":true) instead of closing it; trades are never conflated"},
         {"conflate_above", OptionType::size, false, "1MiB", "The queued bytes past which conflate_depth applies (below send_queue_limit)"},
+        {"coalesce_max_messages", OptionType::integer, false, "31", "Most messages in one frame for a client that connected with ?coalesce=1 (a frame also stops at 64KiB); 1 turns coalescing off. 31 messages make 63 buffers plus the frame header: the most one sendmsg takes (Asio gathers at most 64)"},
         {"heartbeat", OptionType::duration, false, "5s", "A quiet subscribed channel gets a heartbeat with its last seq this often; 0 disables"},
         {"tls", OptionType::map, false, "", "Serve wss:// and https:// only: {cert: PEM certificate chain file, key: PEM private key file}"},
         {"auth_secret", OptionType::string, false, "", "HMAC-SHA256 secret (at least 16 bytes) that signs access tokens for private orders.<user> channels; never logged"},
@@ -52,6 +53,7 @@ GatewayOptions::GatewayOptions(const ConfigNode& o)
     send_queue_limit = std::size_t(o["send_queue_limit"].as_size());
     if (send_queue_limit < 1024) o["send_queue_limit"].fail("send_queue_limit must be at least 1KiB");
     heartbeat = o["heartbeat"].as_duration();
+    coalesce_max_messages = positive(o["coalesce_max_messages"], "coalesce_max_messages");
     conflate_depth = o["conflate_depth"].as_bool();
     conflate_above = std::size_t(o["conflate_above"].as_size());
     if (conflate_depth && conflate_above >= send_queue_limit)

@@ -24,6 +24,7 @@ struct GatewayOptions {
     std::size_t send_queue_limit = 4 << 20;  // outbound bytes queued per connection
     bool conflate_depth = false;             // past conflate_above, depth deltas give way to the latest state
     std::size_t conflate_above = 1 << 20;
+    std::size_t coalesce_max_messages = 31;  // per frame, for clients that asked for coalescing (2n+1 buffers + header <= 64: one sendmsg)
     std::chrono::nanoseconds heartbeat = std::chrono::seconds(5);  // 0: no heartbeats
     // HMAC secret for access tokens (auth_secret, or the environment variable
     // auth_secret_env names); empty: no authentication, private channels refused.

@@ -125,12 +125,15 @@ void HttpSession<Stream>::upgrade(Request request) {
     const std::string_view target = request.target();
     const auto qmark = target.find('?');
     std::string token;
+    bool coalesce = false;
     if (qmark != std::string_view::npos) {
         auto query = parse_query(target.substr(qmark + 1));
         if (auto it = query.find("token"); it != query.end()) token = std::move(it->second);
+        // ?coalesce=1: this client takes several messages per frame as a JSON array (docs/protocol.md).
+        if (auto it = query.find("coalesce"); it != query.end()) coalesce = it->second == "1" || it->second == "true";
     }
     const bool admitted = gateway_->admit();
-    std::make_shared<WebSocketStreamSession<Stream>>(std::move(stream_), gateway_)->run(std::move(request), admitted, std::move(token));
+    std::make_shared<WebSocketStreamSession<Stream>>(std::move(stream_), gateway_)->run(std::move(request), admitted, std::move(token), coalesce);
 }
 
 template <class Stream>

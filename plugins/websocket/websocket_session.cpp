@@ -135,14 +135,27 @@ void WebSocketSession::send(Message message, const std::string* depth_channel) {
     }
     queued_bytes_ += message->size();
     queue_.push_back({std::move(message), depth_channel, {}});
-    if (!writing_) write_next();
+    start_writing();
+}
+
+void WebSocketSession::start_writing() {
+    if (writing_) return;
+    if (!gateway_->batching()) return write_next();
+    if (deferred_) return;
+    deferred_ = true;
+    gateway_->defer(shared_from_this());
+}
+
+void WebSocketSession::flush() {
+    deferred_ = false;
+    if (!writing_ && !finished_) write_next();
 }
 
 void WebSocketSession::conflate(const std::string* channel) {
     // Drop the channel's queued deltas (not one being written) and queue, in
     // their stead, the channel's state as of when this entry is written.
     // One pass (a queue near the mark can hold many thousands of entries).
-    const auto first = queue_.begin() + (writing_ ? 1 : 0);
+    const auto first = queue_.begin() + std::ptrdiff_t(writing_ ? in_flight_ : 0);
     const auto kept = std::remove_if(first, queue_.end(), [&](const Outgoing& o) {
         if (o.depth_channel != channel || !o.message) return false;
         queued_bytes_ -= o.message->size();
@@ -152,28 +165,44 @@ void WebSocketSession::conflate(const std::string* channel) {
     queue_.push_back({nullptr, channel, gateway_->epoch_of(*channel)});
     latest_pending_.push_back(channel);
     gateway_->counters().conflations->Increment();
-    if (!writing_) write_next();
+    start_writing();
 }
 
+namespace {
+const char open_bracket = '[', comma = ',', close_bracket = ']';
+}  // namespace
+
 void WebSocketSession::write_next() {
-    while (!queue_.empty() && !queue_.front().message) {
-        // A latest-state entry's turn: the state is taken now.
-        Outgoing& latest = queue_.front();
-        latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), latest.depth_channel));
-        const Gateway::LatestState state = gateway_->latest_state(*this, *latest.depth_channel, latest.epoch);
-        if (state.close) {
-            writing_ = false;  // nothing is being written: close() may drop the whole queue
-            gateway_->counters().slow_consumers->Increment();
-            return close(close_code::slow_consumer, "slow consumer: the depth it missed could not be conflated");
+    // The frame: the first queued message, or on a coalescing connection as
+    // many as the caps allow. A latest-state entry's state is taken when it
+    // joins a frame.
+    const std::size_t max_messages = coalesce_ ? std::max<std::size_t>(1, gateway_->options().coalesce_max_messages) : 1;
+    std::size_t count = 0, bytes = 1;  // a frame "[m1,...,mn]" takes sum(size + 1) + 1 bytes
+    while (count < queue_.size() && count < max_messages) {
+        Outgoing& entry = queue_[count];
+        if (!entry.message) {
+            const Gateway::LatestState state = gateway_->latest_state(*this, *entry.depth_channel, entry.epoch);
+            // Closing drops the queue: first write what precedes the entry (it comes first in the next frame).
+            if (state.close && count > 0) break;
+            latest_pending_.erase(std::find(latest_pending_.begin(), latest_pending_.end(), entry.depth_channel));
+            if (state.close) {
+                writing_ = false;  // nothing is being written: close() may drop the whole queue
+                in_flight_ = 0;
+                gateway_->counters().slow_consumers->Increment();
+                return close(close_code::slow_consumer, "slow consumer: the depth it missed could not be conflated");
+            }
+            if (!state.message) {
+                queue_.erase(queue_.begin() + std::ptrdiff_t(count));  // unsubscribed, or a resnapshot follows
+                continue;
+            }
+            entry.message = state.message;
+            queued_bytes_ += entry.message->size();
         }
-        if (!state.message) {
-            queue_.pop_front();  // unsubscribed, or a resnapshot follows
-            continue;
-        }
-        latest.message = state.message;
-        queued_bytes_ += latest.message->size();
+        if (count > 0 && bytes + entry.message->size() + 1 > max_coalesced_bytes) break;
+        bytes += entry.message->size() + 1;
+        ++count;
     }
-    if (queue_.empty()) {
+    if (count == 0) {
         writing_ = false;
         if (close_pending_) {
             // Everything close() kept is written: now the close frame.
@@ -182,13 +211,28 @@ void WebSocketSession::write_next() {
         }
         return;
     }
+    gather_.clear();
+    if (count == 1) {
+        gather_.push_back(boost::asio::buffer(*queue_.front().message));
+    } else {
+        gather_.push_back(boost::asio::buffer(&open_bracket, 1));
+        for (std::size_t i = 0; i < count; ++i) {
+            if (i > 0) gather_.push_back(boost::asio::buffer(&comma, 1));
+            gather_.push_back(boost::asio::buffer(*queue_[i].message));
+        }
+        gather_.push_back(boost::asio::buffer(&close_bracket, 1));
+    }
     writing_ = true;
-    write_frame(*queue_.front().message);
+    in_flight_ = count;
+    write_frame(BufferSpan{gather_.data(), gather_.size()});
 }
 
 void WebSocketSession::on_written(beast::error_code ec) {
-    queued_bytes_ -= queue_.front().message->size();
-    queue_.pop_front();
+    for (std::size_t i = 0; i < in_flight_; ++i) {
+        queued_bytes_ -= queue_.front().message->size();
+        queue_.pop_front();
+    }
+    in_flight_ = 0;
     if (ec) {
         writing_ = false;
         return;  // the read side sees the failure and finishes
@@ -199,8 +243,8 @@ void WebSocketSession::on_written(beast::error_code ec) {
 void WebSocketSession::close(std::uint16_t code, std::string reason, Message last) {
     if (closing_ || finished_) return;
     closing_ = true;
-    // Keep only the message being written (and `last`); the close frame follows them.
-    while (queue_.size() > (writing_ ? 1u : 0u)) {
+    // Keep only the messages being written (and `last`); the close frame follows them.
+    while (queue_.size() > (writing_ ? in_flight_ : 0u)) {
         if (queue_.back().message) queued_bytes_ -= queue_.back().message->size();
         queue_.pop_back();
     }

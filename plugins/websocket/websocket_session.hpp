@@ -2,7 +2,12 @@
 // answers client requests, and writes what the gateway queues for it.
 //
 // Send queue: messages are shared buffers (one per event, whatever the
-// number of subscribers), written one frame each, in order. The queue is
+// number of subscribers), written in order, one frame each; or, on a
+// coalescing connection (?coalesce=1), whatever is queued when a write starts
+// (up to coalesce_max_messages and max_coalesced_bytes) as one text frame
+// "[m1,m2,...]", gathered from the shared buffers without a copy.
+// While the gateway publishes a batch (Gateway::batching()) an idle session
+// only queues; the gateway starts its write (flush()) after the batch. The queue is
 // bounded by send_queue_limit bytes: a client that does not read is closed
 // with 4008 and never slows the gateway or other clients (with conflate_depth,
 // past conflate_above a depth channel's queued deltas are first replaced by
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -36,12 +42,25 @@ namespace tickcast::websocket {
 
 class Gateway;
 
+// A buffer sequence viewing an array of buffers. Beast copies the sequence
+// object it is given; this copy costs two words and no allocation.
+struct BufferSpan {
+    using value_type = boost::asio::const_buffer;
+    using const_iterator = const boost::asio::const_buffer*;
+    const boost::asio::const_buffer* first = nullptr;
+    std::size_t count = 0;
+    const_iterator begin() const { return first; }
+    const_iterator end() const { return first + count; }
+};
+
 // A close frame's code and reason (cut to fit the frame).
 boost::beast::websocket::close_reason reason_for(std::uint16_t code, std::string_view text);
 
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
     static constexpr std::chrono::seconds close_timeout{2};
+    // A coalesced frame holds messages up to this many bytes (at least one message).
+    static constexpr std::size_t max_coalesced_bytes = 64 * 1024;
 
     WebSocketSession(std::shared_ptr<Gateway> gateway, const boost::asio::any_io_executor& executor);
     virtual ~WebSocketSession() = default;
@@ -54,6 +73,12 @@ public:
     // `last` if given, then the close frame. Never calls back into the gateway synchronously.
     void close(std::uint16_t code, std::string reason, Message last = nullptr);
 
+    // Coalescing (?coalesce=1 on the upgrade): several queued messages per frame.
+    void set_coalesce(bool on) { coalesce_ = on; }
+    bool coalesce() const { return coalesce_; }
+    // Starts the write of what was queued during a batch (Gateway::end_batch).
+    void flush();
+
     std::unordered_set<std::string>& subscriptions() { return subscriptions_; }
 
     // The user a valid token named (empty: not authenticated) and its expiry
@@ -64,10 +89,11 @@ public:
 
 protected:
     // The transport. Each completes by calling back: read_frame() into `in_`
-    // with on_read(ec, is_text); write_frame() with on_written(ec);
+    // with on_read(ec, is_text); write_frame() (one text frame of the
+    // buffers, which stay valid until the callback) with on_written(ec);
     // write_close() with finish(). drop_socket() closes the TCP socket.
     virtual void read_frame() = 0;
-    virtual void write_frame(const std::string& frame) = 0;
+    virtual void write_frame(BufferSpan frame) = 0;
     virtual void write_close(const boost::beast::websocket::close_reason& reason) = 0;
     virtual void drop_socket() = 0;
 
@@ -85,6 +111,7 @@ private:
     void handle(std::string_view text);
     bool within_rate();
     void arm_auth_timer();
+    void start_writing();  // now, or after the gateway's batch
     void write_next();
     void conflate(const std::string* channel);
 
@@ -96,6 +123,10 @@ private:
     std::deque<Outgoing> queue_;
     std::vector<const std::string*> latest_pending_;  // channels with a latest-state entry queued
     std::size_t queued_bytes_ = 0;
+    std::vector<boost::asio::const_buffer> gather_;  // the frame being written
+    std::size_t in_flight_ = 0;  // queue_ entries in that frame
+    bool coalesce_ = false;
+    bool deferred_ = false;  // in the gateway's list of sessions to flush after its batch
     bool writing_ = false;
     bool closing_ = false;
     bool close_pending_ = false;  // the close frame goes once the queue is written

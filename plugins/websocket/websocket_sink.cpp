@@ -95,7 +95,16 @@ void WebSocketSink::handshake(tcp::socket socket) {
 }
 
 void WebSocketSink::write(BatchRef batch, Completion done) {
-    for (const Event& e : *batch) gateway_->publish(e);
+    // Runs on the gateway's strand, as every session's handlers do. The whole
+    // batch is queued before any idle session starts writing (coalescing).
+    {
+        struct BatchScope {
+            Gateway& gateway;
+            explicit BatchScope(Gateway& g) : gateway(g) { gateway.begin_batch(); }
+            ~BatchScope() { gateway.end_batch(); }
+        } scope(*gateway_);
+        for (const Event& e : *batch) gateway_->publish(e);
+    }
     done();
 }
 

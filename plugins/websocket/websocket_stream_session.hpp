@@ -32,7 +32,8 @@ public:
     }
 
     // Completes the handshake for `request` (see WebSocketSession::on_accept).
-    void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted, std::string token) {
+    void run(boost::beast::http::request<boost::beast::http::string_body> request, bool admitted, std::string token, bool coalesce) {
+        set_coalesce(coalesce);
         boost::beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
         ws_.async_accept(request, [self = shared_from_this(), this, admitted, token = std::move(token)](boost::beast::error_code ec) {
             on_accept(ec, admitted, token);
@@ -43,9 +44,9 @@ private:
     void read_frame() override {
         ws_.async_read(in_, [self = shared_from_this(), this](boost::beast::error_code ec, std::size_t) { on_read(ec, ws_.got_text()); });
     }
-    void write_frame(const std::string& frame) override {
+    void write_frame(BufferSpan frame) override {
         ws_.text(true);
-        ws_.async_write(boost::asio::buffer(frame), [self = shared_from_this(), this](boost::beast::error_code ec, std::size_t) { on_written(ec); });
+        ws_.async_write(frame, [self = shared_from_this(), this](boost::beast::error_code ec, std::size_t) { on_written(ec); });
     }
     void write_close(const boost::beast::websocket::close_reason& reason) override {
         ws_.async_close(reason, [self = shared_from_this(), this](boost::beast::error_code) { finish(); });
