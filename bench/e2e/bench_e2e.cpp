@@ -165,6 +165,8 @@ const std::vector<HopRow> hop_rows = {
     {"fan-out", "fanout", R"(from="kafka_in",pipeline="fanout",plugin="redis_pubsub",to="redis_out")"},
     {"redis hop", "gateway", R"(from="redis_out",pipeline="gateway",plugin="redis_stream",to="redis_in")"},
     {"redis hop", "gateway", R"(from="redis_out",pipeline="gateway",plugin="redis_pubsub",to="redis_in")"},
+    {"gateway", "gateway", R"(from="redis_in",pipeline="gateway",plugin="websocket_server",to="ws_queued")"},
+    {"gateway", "gateway", R"(from="kafka_in",pipeline="gateway",plugin="websocket_server",to="ws_queued")"},
 };
 
 struct RunResult {
@@ -323,6 +325,9 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     std::set<std::string> how;
     r.restart_missed = watch.resume(address, how);
     for (const auto& h : how) r.restart_recovery += (r.restart_recovery.empty() ? "" : "+") + h;
+    // No snapshot, no resume and no gap: the restarted gateway re-read from
+    // its consumer group's commit, so the events simply went on.
+    if (r.restart_recovery.empty()) r.restart_recovery = "continued";
 
     for (auto* d : {gateway.get(), fanout.get(), match.get()})
         if (d) d->process().signal(SIGTERM);

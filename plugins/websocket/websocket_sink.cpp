@@ -20,6 +20,7 @@ std::string tls_error(const boost::system::system_error& e) { return e.code().me
 WebSocketSink::WebSocketSink(const ConfigNode& options) : options_(options) {}
 
 void WebSocketSink::start(SinkContext& context) {
+    queued_hop_.emplace(context.metrics(), "ws_queued");
     std::shared_ptr<CacheReader> cache;
     if (!options_.cache.empty()) {
         redis_ = redis::redis_resource(context, options_.cache)->make_client(context, "websocket_cache", false);
@@ -105,6 +106,11 @@ void WebSocketSink::write(BatchRef batch, Completion done) {
         } scope(*gateway_);
         for (const Event& e : *batch) gateway_->publish(e);
     }
+    // The gateway's own hop: from the event's last stamp (redis_in, kafka_in)
+    // to its frame queued on every subscriber's connection.
+    const std::int64_t now = now_ns();
+    for (const Event& e : *batch) queued_hop_->count(e.hops, now);
+    queued_hop_->flush();
     done();
 }
 

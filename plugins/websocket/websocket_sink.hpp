@@ -6,9 +6,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <tickcast/hop_latency.hpp>
 #include <tickcast/tickcast.hpp>
 
 #include "gateway.hpp"
@@ -40,6 +42,7 @@ private:
     std::unique_ptr<boost::asio::ssl::context> tls_;  // with `tls`: every connection starts with a TLS handshake
     std::shared_ptr<redis::RedisClient> redis_;
     std::shared_ptr<Gateway> gateway_;
+    std::optional<HopLatency> queued_hop_;  // previous stamp -> queued for every subscriber
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
 };
 

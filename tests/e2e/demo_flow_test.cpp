@@ -51,7 +51,8 @@ TEST(DemoFlow, a_websocket_client_gets_a_snapshot_then_every_trade_kafka_carries
     for (const char* hop : {R"(from="engine",pipeline="match",plugin="kafka_sink",to="kafka_out")",
                             R"(from="kafka_out",pipeline="fanout",plugin="kafka_source",to="kafka_in")",
                             R"(from="kafka_in",pipeline="fanout",plugin="redis_stream",to="redis_out")",
-                            R"(from="redis_out",pipeline="gateway",plugin="redis_stream",to="redis_in")"})
+                            R"(from="redis_out",pipeline="gateway",plugin="redis_stream",to="redis_in")",
+                            R"(from="redis_in",pipeline="gateway",plugin="websocket_server",to="ws_queued")"})
         EXPECT_GE(daemon.metric(std::string("tickcast_hop_latency_seconds_count{") + hop + "}"), double(live.size())) << hop;
     daemon.process().signal(SIGTERM);
     EXPECT_EQ(daemon.process().wait(), 0) << daemon.process().err();
