@@ -320,15 +320,22 @@ void Gateway::request_snapshot(Channel& ch, WebSocketSession& session, Subscribe
         cache_->read_trades(symbol, 0, std::move(handler));
 }
 
+std::pair<Gateway::Channel*, Gateway::Subscriber*> Gateway::awaiting(const std::string& name, WebSocketSession* session,
+                                                                    std::uint64_t generation) {
+    auto it = channels_.find(name);
+    if (stopped_ || it == channels_.end()) return {nullptr, nullptr};
+    auto found = it->second.subscribers.find(session);
+    if (found == it->second.subscribers.end() || found->second.generation != generation) return {nullptr, nullptr};
+    return {&it->second, &found->second};
+}
+
 void Gateway::on_snapshot(const std::string& name, WebSocketSession* session, std::uint64_t generation, const std::string& error,
                           const CacheSnapshot& snapshot) {
     // The subscriber may have gone (unsubscribed, disconnected) or asked again since.
-    auto it = channels_.find(name);
-    if (stopped_ || it == channels_.end()) return;
-    Channel& ch = it->second;
-    auto found = ch.subscribers.find(session);
-    if (found == ch.subscribers.end() || found->second.generation != generation) return;
-    Subscriber& sub = found->second;
+    const auto [channel, subscriber] = awaiting(name, session, generation);
+    if (!subscriber) return;
+    Channel& ch = *channel;
+    Subscriber& sub = *subscriber;
     if (!error.empty()) return retry_snapshot(name, session, generation, error);
 
     const std::uint64_t s = snapshot.seq;

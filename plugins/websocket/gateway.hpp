@@ -172,6 +172,9 @@ private:
     void read_book(const std::string& channel, int attempt);
     void forget_book(Channel& ch);
     void request_snapshot(Channel& ch, WebSocketSession& session, Subscriber& sub);
+    // The channel and subscriber a cache reply was for, if that subscriber is
+    // still there and has not asked again since (else nulls).
+    std::pair<Channel*, Subscriber*> awaiting(const std::string& channel, WebSocketSession* session, std::uint64_t generation);
     void on_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation,
                      const std::string& error, const CacheSnapshot& snapshot);
     void retry_snapshot(const std::string& channel, WebSocketSession* session, std::uint64_t generation, const std::string& why);

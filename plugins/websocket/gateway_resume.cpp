@@ -35,12 +35,10 @@ void Gateway::read_history(Channel& ch, WebSocketSession& session, Subscriber& s
 
 void Gateway::on_history(const std::string& name, WebSocketSession* session, std::uint64_t generation, const std::string& error,
                          const std::vector<HistoryEntry>& entries) {
-    auto it = channels_.find(name);
-    if (stopped_ || it == channels_.end()) return;
-    Channel& ch = it->second;
-    auto found = ch.subscribers.find(session);
-    if (found == ch.subscribers.end() || found->second.generation != generation) return;
-    Subscriber& sub = found->second;
+    const auto [channel, subscriber] = awaiting(name, session, generation);
+    if (!subscriber) return;
+    Channel& ch = *channel;
+    Subscriber& sub = *subscriber;
     if (!error.empty()) return resume_failed(ch, *session, sub, error);
 
     // The entries start at last_seq (inclusive); the first new one must be last_seq + 1.
