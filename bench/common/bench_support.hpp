@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <fstream>
@@ -52,5 +53,22 @@ std::vector<T> parse_list(const std::string& s) {
         if (!item.empty()) out.push_back(T(std::stoll(item)));
     return out;
 }
+
+// Counts events due at `rate`/s since `start` as mock_source does: at most
+// `batch` at once, never past `total`; rate 0 means as fast as batches go.
+struct PacedCount {
+    std::uint64_t rate, total, batch;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::uint64_t emitted = 0;
+    std::uint64_t due() const {
+        std::uint64_t n = batch;
+        if (rate != 0) {
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+            const std::uint64_t d = std::uint64_t((__int128)ns * rate / 1'000'000'000) + 1;
+            n = d > emitted ? std::min<std::uint64_t>(d - emitted, batch) : 0;
+        }
+        return std::min(n, total - emitted);
+    }
+};
 
 }  // namespace tickcast::bench

@@ -281,21 +281,9 @@ std::string host_yaml(const Config& cfg) {
 
 // ---- raw librdkafka --------------------------------------------------------------
 
-// Paces like mock_source: what is due at `rate` since start, at most `batch`
-// at once; when nothing is due, sleep until the next event but at least 1 ms.
-struct Pacer {
-    std::uint64_t rate, total, batch;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    std::uint64_t emitted = 0;
-    std::uint64_t due() const {
-        std::uint64_t n = batch;
-        if (rate != 0) {
-            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-            const std::uint64_t d = std::uint64_t((__int128)ns * rate / 1'000'000'000) + 1;
-            n = d > emitted ? std::min<std::uint64_t>(d - emitted, batch) : 0;
-        }
-        return std::min(n, total - emitted);
-    }
+// Paces like mock_source (bench_support.hpp); when nothing is due, sleep
+// until the next event but at least 1 ms.
+struct Pacer : PacedCount {
     std::chrono::steady_clock::time_point next_wake() const {
         const auto wake = start + std::chrono::nanoseconds(std::int64_t((__int128)emitted * 1'000'000'000 / rate));
         return std::max(wake, std::chrono::steady_clock::now() + 1ms);

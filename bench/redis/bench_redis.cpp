@@ -190,21 +190,9 @@ std::string make_payload(std::size_t bytes) {
     return p + tail;
 }
 
-// Paces like mock_source: what is due at `rate` since start, at most `batch`
-// at once; when nothing is due, sleep until the next event but at least 1 ms.
-struct Pacer {
-    std::uint64_t rate, total, batch;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    std::uint64_t emitted = 0;
-    std::uint64_t due() const {
-        std::uint64_t n = batch;
-        if (rate != 0) {
-            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-            const std::uint64_t d = std::uint64_t((__int128)ns * rate / 1'000'000'000) + 1;
-            n = d > emitted ? std::min<std::uint64_t>(d - emitted, batch) : 0;
-        }
-        return std::min(n, total - emitted);
-    }
+// Paces like mock_source (bench_support.hpp); when nothing is due, sleep
+// until the next event but at least 1 ms.
+struct Pacer : PacedCount {
     // Right after a batch went out: when to build the next one (as
     // mock_source decides it, before any reply has come back).
     std::optional<std::chrono::steady_clock::time_point> next_wake() const {
