@@ -32,6 +32,7 @@ void FileSink::start(SinkContext&) {
 
 void FileSink::write(BatchRef batch, Completion done) {
     for (const Event& e : *batch) {
+        if ((e.flags & event_flags::heartbeat) && !envelope_) continue;  // no payload to write
         if (envelope_) {
             const std::string line = event_to_envelope_line(e);
             std::fwrite(line.data(), 1, line.size(), file_);

@@ -110,6 +110,10 @@ void KafkaSink::produce_pending() {
 }
 
 bool KafkaSink::produce(const Event& e, Delivery* d) {
+    if (e.flags & event_flags::heartbeat) {  // not data: nothing to write
+        finish_one(d, nullptr);
+        return true;
+    }
     const std::string_view key = message_key(e, key_);
     const std::string_view value = e.payload_view();
     Hops hops = e.hops;

@@ -36,7 +36,8 @@ bool RedisSinkBase::accept(const redisReply& reply, std::string& error) {
 void RedisSinkBase::write(BatchRef batch, Completion done) {
     auto progress = std::make_shared<Progress>();
     progress->done = std::move(done);
-    for (const Event& e : *batch) write_event(e, progress);
+    for (const Event& e : *batch)
+        if (!(e.flags & event_flags::heartbeat)) write_event(e, progress);  // heartbeats are not data
     out_hop_->flush();
     finish_one(progress);
 }

@@ -42,8 +42,12 @@ void RedisSourceBase::stop() {
 
 bool RedisSourceBase::deliver(Pending p) {
     Event& e = p.event;
-    in_hop_->stamp(e.hops, now_ns());
-    if (e.seq != 0 && !track_acks_) {
+    if (e.flags & event_flags::heartbeat) {
+        if (!heartbeat_reveals_loss(e)) return false;
+    } else {
+        in_hop_->stamp(e.hops, now_ns());
+    }
+    if (e.seq != 0 && !track_acks_ && !(e.flags & event_flags::heartbeat)) {
         auto [it, fresh] = last_seq_.try_emplace(e.channel, 0);
         const std::uint64_t last = it->second;
         if (!fresh && e.seq <= last) {
@@ -67,6 +71,20 @@ bool RedisSourceBase::deliver(Pending p) {
             pump();
         });
     }
+    return true;
+}
+
+bool RedisSourceBase::heartbeat_reveals_loss(Event& e) {
+    if (e.seq == 0 || track_acks_) return false;
+    auto [it, fresh] = last_seq_.try_emplace(e.channel, e.seq);
+    if (fresh || e.seq <= it->second) return false;  // nothing we did not see
+    const std::uint64_t last = it->second;
+    it->second = e.seq;
+    e.flags |= event_flags::gap_before;
+    e.payload.reset();
+    gaps_->Increment();
+    missed_->Increment(double(e.seq - last));
+    context_->log().warn("gap on {}: a heartbeat says seq {} after {}, {} events missed", e.channel, e.seq, last, e.seq - last);
     return true;
 }
 

@@ -5,7 +5,10 @@
 // events were lost upstream (Pub/Sub while disconnected, or a stream trimmed
 // past a resuming reader): the first event after it carries
 // event_flags::gap_before and the loss is counted. A seq not above the last
-// one is a duplicate (a publisher's retry) and is dropped.
+// one is a duplicate (a publisher's retry) and is dropped. A heartbeat
+// (event_flags::heartbeat: the publisher's last seq on a quiet channel) is
+// passed on only when it reveals a loss at the tail: it then carries
+// gap_before and no payload, and the loss is counted.
 //
 // Backpressure: events wait in `pending_` until the pipeline has capacity;
 // above `max_pending` the subclass stops reading (on_backlog(true)).
@@ -58,6 +61,9 @@ protected:
     bool stopping_ = false;
 
 private:
+    // For a heartbeat: true (and the event marked) if it shows events lost.
+    bool heartbeat_reveals_loss(Event& e);
+
     std::string resource_name_, prefix_;
     std::size_t max_pending_ = 4096, batch_max_ = 512;
     bool track_acks_ = false;

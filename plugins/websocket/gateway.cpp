@@ -110,6 +110,14 @@ void Gateway::new_epoch(Channel& ch, std::string_view reason) {
 
 void Gateway::publish(const Event& e) {
     Channel& ch = channel(e.channel);
+    if (e.flags & event_flags::heartbeat) {
+        // Upstream says the channel is at e.seq: if we are behind, what we
+        // missed is gone (Pub/Sub), so subscribers start over from a snapshot.
+        if (e.seq == 0 || e.seq <= ch.last_seq) return;
+        if ((e.flags & event_flags::gap_before) || (ch.last_seq != 0 && e.seq > ch.last_seq + 1)) new_epoch(ch, "gap");
+        ch.last_seq = e.seq;
+        return;
+    }
     ch.quiet = false;
     if (e.seq != 0 && ch.last_seq != 0) {
         if (e.seq == ch.last_seq) return;  // a replay the source let through

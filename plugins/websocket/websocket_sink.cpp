@@ -109,7 +109,8 @@ void WebSocketSink::write(BatchRef batch, Completion done) {
     // The gateway's own hop: from the event's last stamp (redis_in, kafka_in)
     // to its frame queued on every subscriber's connection.
     const std::int64_t now = now_ns();
-    for (const Event& e : *batch) queued_hop_->count(e.hops, now);
+    for (const Event& e : *batch)
+        if (!(e.flags & event_flags::heartbeat)) queued_hop_->count(e.hops, now);
     queued_hop_->flush();
     done();
 }

@@ -82,6 +82,11 @@ namespace event_flags {
 // The source knows that events on this channel were lost just before this
 // one (e.g. Redis Pub/Sub dropped them while disconnected).
 inline constexpr std::uint32_t gap_before = 1u << 0;
+// Not data: the event has no payload and only says that the channel's last
+// seq is `seq` (a Redis Pub/Sub heartbeat that revealed events lost at the
+// tail of a channel, with gap_before). Sinks that store or forward data skip
+// it; the WebSocket gateway starts a new epoch and re-snapshots its clients.
+inline constexpr std::uint32_t heartbeat = 1u << 1;
 }  // namespace event_flags
 
 struct Event {

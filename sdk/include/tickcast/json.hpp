@@ -69,6 +69,7 @@ inline boost::json::object event_to_envelope(const Event& e) {
         o["headers"] = std::move(headers);
     }
     if (e.flags & event_flags::gap_before) o["gap"] = true;
+    if (e.flags & event_flags::heartbeat) o["heartbeat"] = true;
     o["payload"] = payload_to_json(e.payload_view());
     return o;
 }

@@ -2,6 +2,8 @@
 // delivery to several subscribers in order, exact gap reports, sharded mode.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "redis_client.hpp"
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
@@ -107,6 +109,84 @@ TEST(RedisPubSub, a_subscriber_cut_off_for_a_while_reports_the_exact_gap) {
     EXPECT_FALSE(events[99].contains("gap"));
     EXPECT_EQ(sub.metric(R"(tickcast_redis_source_missed_events_total{pipeline="sub",plugin="redis_pubsub"})"), 50);
     EXPECT_EQ(sub.metric(R"(tickcast_redis_source_gaps_total{pipeline="sub",plugin="redis_pubsub"})"), 1);
+
+    // A loss at the tail: nothing follows 201..230, so only the publisher's
+    // heartbeat with its last seq can reveal it.
+    command(c.get(), {"CLIENT", "KILL", "TYPE", "pubsub"});
+    publish(201, 230);
+    ASSERT_TRUE(eventually(subscribed)) << sub.process().err();
+    auto heartbeat = [&](std::uint64_t seq) {
+        tickcast::Event e;
+        e.seq = seq;
+        e.flags = tickcast::event_flags::heartbeat;
+        command(c.get(), {"PUBLISH", "ps2:gap.C", tickcast::redis::encode_message(e)});
+    };
+    heartbeat(200);  // not news: nothing is emitted
+    heartbeat(230);
+    ASSERT_TRUE(eventually([&] { return read_jsonl(dir.file("out.jsonl")).size() >= 151; }));
+    heartbeat(230);  // the same again: nothing
+    publish(231, 231);
+    ASSERT_TRUE(eventually([&] { return read_jsonl(dir.file("out.jsonl")).size() >= 152; }));
+    const auto after = read_jsonl(dir.file("out.jsonl"));
+    ASSERT_EQ(after.size(), 152u);
+    EXPECT_EQ(after[150].at("seq").to_number<int>(), 230);
+    EXPECT_TRUE(after[150].contains("heartbeat") && after[150].contains("gap")) << boost::json::serialize(after[150]);
+    EXPECT_EQ(after[151].at("seq").to_number<int>(), 231);
+    EXPECT_FALSE(after[151].contains("gap"));
+    EXPECT_EQ(sub.metric(R"(tickcast_redis_source_missed_events_total{pipeline="sub",plugin="redis_pubsub"})"), 80);
+    EXPECT_EQ(sub.metric(R"(tickcast_redis_source_gaps_total{pipeline="sub",plugin="redis_pubsub"})"), 2);
     sub.process().signal(SIGTERM);
     EXPECT_EQ(sub.process().wait(), 0);
+}
+
+TEST(RedisPubSub, the_sink_sends_heartbeats_with_the_last_seq_of_quiet_channels_for_heartbeat_for) {
+    RedisServer redis;
+    TempDir dir;
+    auto sub = redis.connect();
+    ASSERT_TRUE(command(sub.get(), {"SUBSCRIBE", "ps4:hb.C"}));
+    // A relay that lives on after its last event: in.C (published by the
+    // test) -> redis_pubsub sink -> ps4:hb.C.
+    const std::string config =
+        "resources:\n  bus: {plugin: redis, url: \"" + redis.url() + "\"}\npipelines:\n"
+        "  pub:\n    source: {plugin: redis_pubsub, redis: bus, prefix: \"ps5:\", channels: [hb.C]}\n"
+        "    sinks: [{plugin: redis_pubsub, name: relay, redis: bus, prefix: \"ps4:\", heartbeat: 100ms, heartbeat_for: 500ms}]\n";
+    DaemonProcess pub(dir.write("pub.yaml", config));
+    auto in = redis.connect();
+    ASSERT_TRUE(eventually([&] { return command(in.get(), {"PUBSUB", "NUMSUB", "ps5:hb.C"})->element[1]->integer == 1; }));
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) {
+        tickcast::Event e;
+        e.seq = seq;
+        e.payload = tickcast::make_payload("x");
+        command(in.get(), {"PUBLISH", "ps5:hb.C", tickcast::redis::encode_message(e)});
+    }
+    // 20 events, then heartbeats: each with the last seq and no payload.
+    timeval tv{10, 0};  // a read that waits this long means nothing came
+    redisSetTimeout(sub.get(), tv);
+    auto next = [&] {
+        void* raw = nullptr;
+        if (redisGetReply(sub.get(), &raw) != REDIS_OK) throw std::runtime_error("no message: " + std::string(sub.get()->errstr));
+        Reply r(static_cast<redisReply*>(raw), freeReplyObject);
+        tickcast::Event e;
+        std::string error;
+        if (!tickcast::redis::decode_message(std::string_view(r->element[2]->str, r->element[2]->len), e, error))
+            throw std::runtime_error(error);
+        return e;
+    };
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) {
+        const tickcast::Event e = next();
+        ASSERT_EQ(e.seq, seq);
+        ASSERT_EQ(e.flags & tickcast::event_flags::heartbeat, 0u);
+    }
+    for (int i = 0; i < 3; ++i) {
+        const tickcast::Event e = next();
+        EXPECT_EQ(e.seq, 20u);
+        EXPECT_NE(e.flags & tickcast::event_flags::heartbeat, 0u);
+        EXPECT_TRUE(e.payload_view().empty());
+    }
+    // heartbeat_for 500 ms at one beat per 100 ms: 5 beats after the last
+    // event, then the channel is forgotten and the count stays.
+    const std::string beats = R"(tickcast_redis_heartbeats_total{pipeline="pub",plugin="relay"})";
+    ASSERT_TRUE(eventually([&] { return pub.metric(beats) == 5; })) << pub.metric(beats);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    EXPECT_EQ(pub.metric(beats), 5);
 }

@@ -1,12 +1,15 @@
 // A gateway under test: tickcastd in a child process running
 //   redis_stream (exact channels) -> websocket_server (cache: the same Redis)
 // on a fresh key prefix, so each test writes its events (XADD) and its cache
-// contents (HSET, LPUSH) straight into a real redis-server.
+// contents (HSET, LPUSH) straight into a real redis-server. With
+// Feed::pubsub the source is redis_pubsub and events go out with PUBLISH.
 #pragma once
 
 #include <regex>
 
 #include <tickcast/event.hpp>
+
+#include "wire.hpp"
 
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
@@ -16,15 +19,18 @@ namespace tickcast::test {
 
 class GatewayUnderTest {
 public:
+    enum class Feed { stream, pubsub };
+
     // `gateway_options`: extra YAML flow-map entries for websocket_server, e.g. ", heartbeat: 200ms".
     // `env`: extra NAME=VALUE for the daemon's environment.
     explicit GatewayUnderTest(const std::string& gateway_options = "", const std::string& channels = "trades.X, depth.X, ticker.X",
-                              std::vector<std::string> env = {})
-        : prefix_("ws" + std::to_string(::getpid()) + "_" + std::to_string(counter()++) + ":"), redis_(shared_redis().connect()) {
+                              std::vector<std::string> env = {}, Feed feed = Feed::stream)
+        : feed_(feed), prefix_("ws" + std::to_string(::getpid()) + "_" + std::to_string(counter()++) + ":"), redis_(shared_redis().connect()) {
         const std::string yaml =
             "resources:\n  cache: {plugin: redis, url: \"" + shared_redis().url() + "\"}\n"
             "pipelines:\n  gateway:\n"
-            "    source: {plugin: redis_stream, redis: cache, prefix: \"" + prefix_ + "\", channels: [" + channels + "], start: all, block: 20ms}\n"
+            "    source: {plugin: " + std::string(feed == Feed::stream ? "redis_stream" : "redis_pubsub") + ", redis: cache, prefix: \"" +
+            prefix_ + "\", channels: [" + channels + "]" + (feed == Feed::stream ? ", start: all, block: 20ms" : "") + "}\n"
             "    sinks:\n"
             "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", cache: cache, prefix: \"" + prefix_ + "\"" + gateway_options + "}\n"
             "      - {plugin: websocket_server, name: no_cache, listen: \"127.0.0.1:0\"}\n";
@@ -38,6 +44,12 @@ public:
             return !address_.empty() && !no_cache_address_.empty();
         });
         if (!up) throw std::runtime_error("the gateway did not start: " + daemon_->process().err());
+        if (feed == Feed::pubsub) {  // one SUBSCRIBE for all channels: subscribed to the first, subscribed to all
+            eventually([&] {
+                Reply r = command(redis_.get(), {"PUBSUB", "NUMSUB", prefix_ + channels.substr(0, channels.find(','))});
+                return r && r->type == REDIS_REPLY_ARRAY && r->element[1]->integer >= 1;
+            });
+        }
         // Its cache connection comes up asynchronously (REST answers 503 until then).
         eventually([&] { return http_get(address_, "/api/v1/depth?symbol=_").find(" 503 ") == std::string::npos; });
     }
@@ -60,10 +72,25 @@ public:
 
     // An event as redis_stream's sink would write it.
     void publish(const std::string& channel, std::uint64_t seq, const std::string& payload) {
+        if (feed_ == Feed::pubsub) {
+            tickcast::Event e;
+            e.seq = seq;
+            e.key = "X";
+            e.payload = tickcast::make_payload(payload);
+            send_message(channel, e);
+            return;
+        }
         const std::string id = std::to_string(seq) + "-0";
         Reply r = command(redis_.get(), {"XADD", prefix_ + channel, id, "seq", std::to_string(seq), "ts", std::to_string(tickcast::now_ns()),
                                          "key", "X", "hops", "-", "payload", payload});
         if (!r || r->type == REDIS_REPLY_ERROR) throw std::runtime_error("XADD failed");
+    }
+    // Feed::pubsub: the heartbeat redis_pubsub's sink sends for a quiet channel.
+    void heartbeat(const std::string& channel, std::uint64_t seq) {
+        tickcast::Event e;
+        e.seq = seq;
+        e.flags = tickcast::event_flags::heartbeat;
+        send_message(channel, e);
     }
     // Cache contents as redis_cache would keep them.
     void cache(const std::vector<std::string>& args) {
@@ -73,11 +100,18 @@ public:
     }
 
 private:
+    void send_message(const std::string& channel, tickcast::Event& e) {
+        e.origin_ns = tickcast::now_ns();
+        Reply r = command(redis_.get(), {"PUBLISH", prefix_ + channel, tickcast::redis::encode_message(e)});
+        if (!r || r->type == REDIS_REPLY_ERROR) throw std::runtime_error("PUBLISH failed");
+    }
+
     static int& counter() {
         static int n = 0;
         return n;
     }
     TempDir dir_;
+    Feed feed_;
     std::string prefix_;
     std::unique_ptr<redisContext, void (*)(redisContext*)> redis_;
     std::unique_ptr<DaemonProcess> daemon_;

@@ -123,6 +123,40 @@ TEST(WebSocketGateway, a_gap_starts_a_new_epoch_and_subscribers_get_a_resnapshot
     EXPECT_EQ(g.metric("tickcast_websocket_epochs_total"), 1);
 }
 
+TEST(WebSocketGateway, a_pubsub_heartbeat_that_reveals_a_lost_tail_re_snapshots_the_subscribers) {
+    GatewayUnderTest g("", "depth.X", {}, GatewayUnderTest::Feed::pubsub);
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["depth.X"],"id":1})");
+    ASSERT_TRUE(c.read_type("ack"));
+    ASSERT_TRUE(c.read_type("snapshot"));
+    g.publish("depth.X", 1, depth_payload("[]", "[]"));
+    auto e1 = c.read_json();
+    ASSERT_TRUE(e1);
+    EXPECT_EQ(seq_of(*e1), 1u);
+    // 2 and 3 never reach the gateway and nothing follows them: only the
+    // publisher's heartbeat (last seq 3) tells. The cache has them.
+    g.heartbeat("depth.X", 1);  // nothing new: ignored
+    g.cache({"HSET", "depth:X", "seq", "3", "b:1", "1"});
+    g.heartbeat("depth.X", 3);
+    auto notice = c.read_json();
+    ASSERT_TRUE(notice);
+    EXPECT_EQ(str(*notice, "type"), "resnapshot");
+    EXPECT_EQ(str(*notice, "reason"), "gap");
+    EXPECT_NE(str(*notice, "epoch"), str(*e1, "epoch"));
+    auto snap = c.read_json();
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(str(*snap, "type"), "snapshot");
+    EXPECT_EQ(seq_of(*snap), 3u);
+    g.publish("depth.X", 4, depth_payload(R"([["2","1"]])", "[]"));
+    auto e4 = c.read_json();
+    ASSERT_TRUE(e4);
+    EXPECT_EQ(str(*e4, "type"), "event") << "the heartbeat itself is never sent as data";
+    EXPECT_EQ(seq_of(*e4), 4u);
+    EXPECT_EQ(str(*e4, "epoch"), str(*notice, "epoch"));
+    EXPECT_EQ(g.metric("tickcast_websocket_epochs_total"), 1);
+    EXPECT_EQ(g.daemon().metric(R"(tickcast_redis_source_missed_events_total{pipeline="gateway",plugin="redis_pubsub"})"), 2);
+}
+
 TEST(WebSocketGateway, a_quiet_channel_gets_heartbeats_with_its_last_seq_and_ping_gets_pong) {
     GatewayUnderTest g(", heartbeat: 100ms");
     WsClient c(g.address());
