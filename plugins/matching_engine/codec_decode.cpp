@@ -289,10 +289,12 @@ bool scan_flat_object(std::string_view json, Handler& h) {
         h.on_string(text, text.size(), ec);
       } else if (*p >= '0' && *p <= '9') {
         const char* const start = p;
+        // At most 18 digits fit an int64 whatever they are; a 19th means a
+        // number this path leaves to the full parser (and no overflow here).
         std::int64_t value = 0;
-        while (p != end && *p >= '0' && *p <= '9' && p - start < 19) value = value * 10 + (*p++ - '0');
+        while (p != end && *p >= '0' && *p <= '9' && p - start < 18) value = value * 10 + (*p++ - '0');
         const std::size_t digits = std::size_t(p - start);
-        if (digits > 18 || (digits > 1 && *start == '0')) return false;
+        if ((p != end && *p >= '0' && *p <= '9') || (digits > 1 && *start == '0')) return false;
         h.on_int64(value, {start, digits}, ec);
       } else if (literal("true")) {
         h.on_bool(true, ec);
