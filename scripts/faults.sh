@@ -207,24 +207,27 @@ fault_redis_restart() {
   sleep "$outage"
   redis_start   # the same port, folder and append-only file
 }
+# SIGNAL: stop the real broker's JVM with it and start the very same command
+# line again (scripts/kafka.sh start would begin a fresh log; this keeps it).
+broker_restart() {
+  local kpid cmdline _
+  kpid=$(cat "$state/kafka/pid")
+  mapfile -d '' cmdline <"/proc/$kpid/cmdline"
+  kill "-$1" "$kpid"
+  while kill -0 "$kpid" 2>/dev/null; do sleep 0.1; done
+  sleep "$outage"
+  setsid "${cmdline[@]}" </dev/null >>"$state/kafka/logs/stdout.log" 2>&1 &
+  echo $! >"$state/kafka/pid"
+  for _ in $(seq 120); do
+    kcat -L -b "$kafka_addr" -m 2 2>/dev/null | grep -q "broker 1 at $kafka_addr" && return 0
+    sleep 0.5
+  done
+  echo "broker did not come back in 60 s" >>"$state/failures"
+}
+fault_kafka_kill() { broker_restart KILL; }
 fault_kafka_down() {
   if [ "$kafka" = real ]; then
-    # scripts/kafka.sh restarts with a fresh log; this keeps it: stop the
-    # broker's JVM, then start the very same command line again.
-    local kpid cmdline
-    kpid=$(cat "$state/kafka/pid")
-    mapfile -d '' cmdline <"/proc/$kpid/cmdline"
-    kill -TERM "$kpid"
-    while kill -0 "$kpid" 2>/dev/null; do sleep 0.1; done
-    sleep "$outage"
-    setsid "${cmdline[@]}" </dev/null >>"$state/kafka/logs/stdout.log" 2>&1 &
-    echo $! >"$state/kafka/pid"
-    local _
-    for _ in $(seq 120); do
-      kcat -L -b "$kafka_addr" -m 2 2>/dev/null | grep -q "broker 1 at $kafka_addr" && return 0
-      sleep 0.5
-    done
-    echo "broker did not come back in 60 s" >>"$state/failures"
+    broker_restart TERM
   else
     # The embedded broker lives in the memory of the daemon hosting it: it
     # cannot be restarted with its log. Freezing that daemon makes every
@@ -241,6 +244,8 @@ declare -A what=(
   [gateway_kill]="SIGKILL gateway 1, restart after ${outage} s"
   [redis_restart]="SIGKILL redis-server, restart after ${outage} s on the same port, data kept (AOF, fsync always)"
   [redis_restart_pubsub]="as redis_restart, with Pub/Sub instead of Streams"
+  [redis_restart_lost]="SIGKILL redis-server, restart after ${outage} s on the same port, data lost (no persistence)"
+  [kafka_kill]="SIGKILL the Kafka broker (KRaft, 1 node), start it again after ${outage} s, log kept"
 )
 if [ "$kafka" = real ]; then
   what[kafka_down]="SIGTERM the Kafka broker (KRaft, 1 node), start it again after ${outage} s, log kept"
@@ -253,7 +258,7 @@ run_scenario() {
   local name=$1 push=$2 fault=$3 allow=${4:-} status=0
   state=$(mktemp -d "${TMPDIR:-/tmp}/tickcast-faults-$name.XXXXXX")
   redis_port="" redis_args=() client_pid=""
-  [[ $name == redis_restart* ]] && redis_args=(--appendonly yes --appendfsync always)
+  [[ $name == redis_restart && $name != *_lost ]] && redis_args=(--appendonly yes --appendfsync always)
   log "$name: starting the stack (Kafka $kafka, Redis $push) in $state"
   : >"$state/failures"
   if ! stack_start "$push"; then
@@ -292,11 +297,19 @@ trap 'stack_down >/dev/null 2>&1 || true; rm -f "$rows"' EXIT
 trap 'exit 130' INT TERM
 failed=0
 started=$SECONDS
-for s in fanout_kill:stream:fault_fanout_kill gateway_kill:stream:fault_gateway_kill \
-         redis_restart:stream:fault_redis_restart:allow redis_restart_pubsub:pubsub:fault_redis_restart:allow \
-         kafka_down:stream:fault_kafka_down; do
+# NAME:PUSH:FAULT[:allow, where a re-snapshot is a correct outcome]
+scenarios=(fanout_kill:stream:fault_fanout_kill gateway_kill:stream:fault_gateway_kill
+           redis_restart:stream:fault_redis_restart:allow redis_restart_pubsub:pubsub:fault_redis_restart:allow
+           redis_restart_lost:stream:fault_redis_restart:allow
+           kafka_down:stream:fault_kafka_down kafka_kill:stream:fault_kafka_kill)
+default=",fanout_kill,gateway_kill,redis_restart,redis_restart_pubsub,kafka_down,"
+[ "$kafka" = embedded ] || default+="kafka_kill,"
+for s in "${scenarios[@]}"; do
   IFS=: read -r name push fault allow <<<"$s"
-  [ -z "$only" ] || [[ ",$only," == *",$name,"* ]] || continue
+  if [ -n "$only" ]; then [[ ",$only," == *",$name,"* ]] || continue
+  else [[ $default == *",$name,"* ]] || continue
+  fi
+  [ "$name" != kafka_kill ] || [ "$kafka" = real ] || { log "kafka_kill needs --kafka real; skipped"; continue; }
   run_scenario "$name" "$push" "$fault" "$allow" || failed=1
 done
 

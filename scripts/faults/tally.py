@@ -27,8 +27,10 @@ from collections import defaultdict
 
 
 def kafka_channels(path):
-    """channel -> list of seqs in log order (per partition, channels do not span partitions)."""
+    """channel -> list of seqs in log order (per partition, channels do not span
+    partitions), the books the depth events build, and the lines that are not JSON."""
     seqs = defaultdict(list)
+    books = defaultdict(dict)  # symbol -> {"b:<price>" | "a:<price>": qty}, as redis_cache keeps it
     bad = 0
     with open(path) as f:
         for line in f:
@@ -43,7 +45,15 @@ def kafka_channels(path):
             kind = {"trade": "trades", "depth": "depth"}.get(m.get("type"))
             if kind:
                 seqs[f"{kind}.{m['symbol']}"].append(m["seq"])
-    return seqs, bad
+            if kind == "depth":
+                book = books[m["symbol"]]
+                for side, levels in (("b", m["bids"]), ("a", m["asks"])):
+                    for price, qty in levels:
+                        if qty == "0":
+                            book.pop(f"{side}:{price}", None)
+                        else:
+                            book[f"{side}:{price}"] = qty
+    return seqs, books, bad
 
 
 def redis_raw(addr, *args):
@@ -54,14 +64,15 @@ def redis_raw(addr, *args):
 
 
 def targets(args):
-    seqs, _ = kafka_channels(args.kafka)
+    seqs, _, _ = kafka_channels(args.kafka)
     with open(args.out + ".tmp", "w") as f:
         json.dump({c: max(s) for c, s in seqs.items()}, f)
     os.replace(args.out + ".tmp", args.out)
 
 
-def redis_counts(a, seqs):
-    """The trades Redis holds (stream entries, or the ticker's last seq) and what disagrees with Kafka."""
+def redis_counts(a, seqs, books):
+    """The trades Redis holds (stream entries, or the ticker's last seq) and
+    what disagrees with Kafka, the cached depth books included."""
     total, failures = 0, []
     for c in sorted(seqs):
         top = max(seqs[c])
@@ -80,15 +91,21 @@ def redis_counts(a, seqs):
             else:
                 total += int(ticker or 0)
         else:
-            book = redis_raw(a.redis, "HGET", f"tc:depth:{sym}", "seq")
-            if book != str(top):
-                failures.append(f"redis tc:depth:{sym} seq {book or 'missing'}, kafka's last {top}")
+            flat = redis_raw(a.redis, "HGETALL", f"tc:depth:{sym}").split("\n")
+            cached = dict(zip(flat[0::2], flat[1::2])) if flat != [""] else {}
+            book_seq = cached.pop("seq", None)
+            if book_seq != str(top):
+                failures.append(f"redis tc:depth:{sym} seq {book_seq or 'missing'}, kafka's last {top}")
+            elif cached != books[sym]:
+                wrong = sorted(set(cached.items()) ^ set(books[sym].items()))
+                failures.append(f"redis tc:depth:{sym} differs from the book Kafka's depth events build: "
+                                f"{len(wrong)} levels, e.g. {wrong[:3]}")
     return total, failures
 
 
 def judge(a):
     failures = []
-    seqs, bad = kafka_channels(a.kafka)
+    seqs, books, bad = kafka_channels(a.kafka)
     if bad:
         failures.append(f"kafka: {bad} payloads are not JSON")
     trades = sorted(c for c in seqs if c.startswith("trades."))
@@ -104,7 +121,7 @@ def judge(a):
             failures.append(f"kafka {c}: seqs out of order")
     # The cache may trail the stream by a batch: give Redis a few seconds to agree.
     for _ in range(50):
-        redis_total, redis_failures = redis_counts(a, seqs)
+        redis_total, redis_failures = redis_counts(a, seqs, books)
         if not redis_failures:
             break
         time.sleep(0.2)
