@@ -158,22 +158,24 @@ stack_start() {
   start_daemon fanout; start_daemon gateway1; start_daemon gateway2
   healthy fanout gateway1 gateway2
   "$python" scripts/faults/client.py --channels "$channels" --targets "$state/targets.json" \
-    --out "$state/client.json" --deadline "$deadline" \
+    --out "$state/client.json" --deadline "$deadline" --ready "$state/client.ready" \
     --client "pinned=ws://$gw1/" --client "failover=ws://$gw1/?coalesce=1,ws://$gw2/?coalesce=1" \
     >"$state/client.log" 2>&1 &
   client_pid=$!
-  sleep 1   # the clients' subscriptions (snapshots at seq 0) before the first trade
+  # The clients' snapshots (at seq 0) before the first trade. Were they late,
+  # the trades snapshot (the last 100) would still list every trade.
+  local _ s
+  for _ in $(seq 300); do [ -e "$state/client.ready" ] && break; sleep 0.1; done
   start_daemon match
   healthy match
   # Steady: trades have reached Redis (the fanout's Kafka group has joined).
-  local _ s
-  for _ in $(seq 300); do
+  for _ in $(seq 600); do
     for s in "${symbols[@]}"; do
       [ -n "$(redis-cli -h 127.0.0.1 -p "$redis_port" --raw HGET "tc:ticker:$s" trade_seq)" ] || { sleep 0.1; continue 2; }
     done
     return 0
   done
-  echo "faults.sh: no trades reached Redis in 30 s" >&2
+  echo "faults.sh: no trades reached Redis in 60 s" >&2
   tail -n 20 "$state"/*.log >&2
   return 1
 }

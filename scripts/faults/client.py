@@ -2,13 +2,13 @@
 """The verifying WebSocket client of scripts/faults.sh.
 
 Runs one or more clients in one process. Each subscribes to the given
-channels from seq 0 (`"since": {channel: 0}`, so the gateway replays each
-channel's Redis stream from its first entry), reconnects whenever its
-connection ends (to the same gateway, or to the next one in its list) and
-resumes every channel with the seq and epoch it last had, following
-docs/protocol.md: `resumed` continues the channel; `resnapshot` drops the
-channel's state and a `snapshot` replaces it. Every `event` is checked to
-continue its channel by exactly one seq within one epoch.
+channels (before the first trade, so its snapshots are at seq 0 and every
+event follows), reconnects whenever its connection ends (to the same
+gateway, or to the next one in its list) and resumes every channel with
+`since`, giving the seq and epoch it last had, following docs/protocol.md:
+`resumed` continues the channel; `resnapshot` drops the channel's state and
+a `snapshot` replaces it. Every `event` is checked to continue its channel
+by exactly one seq within one epoch.
 
 For `trades.<SYM>` the client keeps the set of trade seqs it knows: those of
 the events, and those listed in a snapshot (the cached recent trades), so a
@@ -188,6 +188,7 @@ async def main():
     ap.add_argument("--targets", required=True, help="file: JSON map channel -> last seq; appears when the stream stopped")
     ap.add_argument("--out", required=True)
     ap.add_argument("--deadline", type=float, default=60, help="seconds to reach the targets once they are known")
+    ap.add_argument("--ready", help="file to create once every client has its first snapshot of every channel")
     a = ap.parse_args()
     channels = a.channels.split(",")
     clients = []
@@ -200,6 +201,9 @@ async def main():
     targets, deadline = None, None
     while True:
         await asyncio.sleep(0.2)
+        if a.ready and all(ch.snapshots for c in clients for ch in c.channels.values()):
+            open(a.ready, "w").close()
+            a.ready = None
         if targets is None and os.path.exists(a.targets):
             try:
                 with open(a.targets) as f:
