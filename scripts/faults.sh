@@ -120,11 +120,13 @@ redis_start() {
 }
 kafka_start() {
   if [ "$kafka" = real ]; then
-    kafka_addr=$(scripts/kafka.sh start --port "$(free_port)" --dir "$state/kafka")
+    # A second try: a port picked free can be taken before the JVM binds it.
+    kafka_addr=$(scripts/kafka.sh start --port "$(free_port)" --dir "$state/kafka") ||
+      kafka_addr=$(scripts/kafka.sh start --port "$(free_port)" --dir "$state/kafka")
   else
     define_daemon kafka scripts/faults/kafka-host.yaml "TICKCAST_KAFKA_BOOTSTRAP_FILE=$state/kafka.bootstrap"
     start_daemon kafka
-    healthy kafka
+    healthy kafka || return 1
     local _
     for _ in $(seq 100); do [ -s "$state/kafka.bootstrap" ] && break; sleep 0.1; done
     kafka_addr=$(cat "$state/kafka.bootstrap")
@@ -147,8 +149,9 @@ stack_start() {
     grep -q redis_pubsub "$fanout" && grep -q redis_pubsub "$gateway" ||
       { echo "faults.sh: the roles no longer read as expected; update the sed lines" >&2; exit 1; }
   fi
-  redis_start
-  kafka_start
+  # Called as a condition, so `set -e` is off in here: each step says.
+  redis_start || return 1
+  kafka_start || return 1
   local common="TICKCAST_REDIS_URL=redis://$redis_addr TICKCAST_KAFKA_BROKERS=$kafka_addr TICKCAST_KAFKA_BOOTSTRAP_FILE="
   define_daemon fanout "$fanout" "$common"
   gw1="127.0.0.1:$(free_port)" gw2="127.0.0.1:$(free_port "${gw1##*:}")"
@@ -156,7 +159,7 @@ stack_start() {
   define_daemon gateway2 "$gateway" "$common TICKCAST_WS_LISTEN=$gw2"
   define_daemon match configs/roles/match.yaml "$common TICKCAST_ORDER_RATE=$rate"
   start_daemon fanout; start_daemon gateway1; start_daemon gateway2
-  healthy fanout gateway1 gateway2
+  healthy fanout gateway1 gateway2 || return 1
   "$python" scripts/faults/client.py --channels "$channels" --targets "$state/targets.json" \
     --out "$state/client.json" --deadline "$deadline" --ready "$state/client.ready" \
     --client "pinned=ws://$gw1/" --client "failover=ws://$gw1/?coalesce=1,ws://$gw2/?coalesce=1" \
@@ -167,7 +170,7 @@ stack_start() {
   local _ s
   for _ in $(seq 300); do [ -e "$state/client.ready" ] && break; sleep 0.1; done
   start_daemon match
-  healthy match
+  healthy match || return 1
   # Steady: trades have reached Redis (the fanout's Kafka group has joined).
   for _ in $(seq 600); do
     for s in "${symbols[@]}"; do
@@ -260,7 +263,7 @@ run_scenario() {
   local name=$1 push=$2 fault=$3 allow=${4:-} status=0
   state=$(mktemp -d "${TMPDIR:-/tmp}/tickcast-faults-$name.XXXXXX")
   redis_port="" redis_args=() client_pid=""
-  [[ $name == redis_restart && $name != *_lost ]] && redis_args=(--appendonly yes --appendfsync always)
+  case $name in redis_restart|redis_restart_pubsub) redis_args=(--appendonly yes --appendfsync always) ;; esac
   log "$name: starting the stack (Kafka $kafka, Redis $push) in $state"
   : >"$state/failures"
   if ! stack_start "$push"; then
@@ -268,7 +271,7 @@ run_scenario() {
   else
     sleep "$steady"
     log "$name: ${what[$name]}"
-    "$fault"
+    "$fault" || echo "after the fault, the stack did not come back (logs in $state)" >>"$state/failures"
     sleep "$steady"
     check_alive
     log "$name: stopping the stream and counting"

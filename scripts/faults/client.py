@@ -48,6 +48,7 @@ class Channel:
         self.resnapshots = []    # reasons
         self.snapshots = 0
         self.resumes = 0
+        self.told = []           # (first, last) seqs a resnapshot and its snapshot skipped over
         self.problems = []
 
     def problem(self, text):
@@ -79,6 +80,10 @@ class Channel:
         seq = m["seq"]
         if not self.awaiting_snapshot and self.snapshots > 1:
             self.problem(f"snapshot {seq} without a resnapshot")
+        if self.awaiting_snapshot and seq > self.last:
+            # What the client lacks between its state and this snapshot it was
+            # told about; for trades the snapshot's list may still fill it.
+            self.told.append((self.last + 1, seq))
         self.awaiting_snapshot = False
         self.epoch = m.get("epoch")
         if self.trades:
@@ -114,8 +119,11 @@ class Channel:
         }
         if self.trades and target is not None:
             missing = [s for s in range(1, target + 1) if s not in self.seen]
-            out["missing"] = len(missing)
-            out["missing_first"] = missing[:10]
+            told = [s for s in missing if any(a <= s <= b for a, b in self.told)]
+            untold = [s for s in missing if not any(a <= s <= b for a, b in self.told)]
+            out["missing_told"] = len(told)
+            out["missing"] = len(untold)
+            out["missing_first"] = untold[:10]
         return out
 
 
