@@ -49,6 +49,7 @@ class Channel:
         self.snapshots = 0
         self.resumes = 0
         self.told = []           # (first, last) seqs a resnapshot and its snapshot skipped over
+        self.unavailable = 0     # snapshot_unavailable errors (then subscribed again)
         self.problems = []
 
     def problem(self, text):
@@ -114,6 +115,7 @@ class Channel:
             "received": self.received, "unique": len(self.seen), "last": self.last,
             "duplicates": self.duplicates, "gaps": self.gaps, "out_of_epoch": self.out_of_epoch,
             "resnapshots": self.resnapshots, "snapshots": self.snapshots, "resumes": self.resumes,
+            "snapshot_unavailable": self.unavailable,
             "target": target, "reached": target is not None and self.last >= target and not self.awaiting_snapshot,
             "problems": self.problems,
         }
@@ -158,10 +160,22 @@ class Client:
             ch.on_resnapshot(m)
         elif t == "resumed" and ch:
             ch.on_resumed(m)
+        elif t == "error" and m.get("code") == "snapshot_unavailable" and ch:
+            # The protocol: no longer subscribed; subscribe again later.
+            ch.unavailable += 1
+            return ch.name
         elif t == "error":
             for c in self.channels.values():
                 c.problem(f"error from the gateway: {m}")
                 break
+        return None
+
+    async def subscribe_later(self, ws, channel):
+        await asyncio.sleep(1)
+        try:
+            await ws.send(json.dumps({"op": "subscribe", "channels": [channel], "id": f"again {channel}"}))
+        except websockets.exceptions.WebSocketException:
+            pass  # the reconnect subscribes it
 
     async def run(self, stop):
         while not stop.is_set():
@@ -178,7 +192,9 @@ class Client:
                             continue
                         m = json.loads(text)
                         for one in m if isinstance(m, list) else [m]:
-                            self.handle(one)
+                            again = self.handle(one)
+                            if again:
+                                asyncio.ensure_future(self.subscribe_later(ws, again))
             except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as e:
                 code = getattr(e, "code", None)
                 self.closes.append(str(code) if code is not None else type(e).__name__)

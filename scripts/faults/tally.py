@@ -136,7 +136,7 @@ def judge(a):
         clients = json.load(f)
     cells = {"trades": [], "gaps": 0, "dups": 0, "resnap": 0}
     for name, c in sorted(clients.items()):
-        unique = received = told = 0
+        unique = received = told = unavailable = 0
         for ch_name, ch in sorted(c["channels"].items()):
             where = f"client {name} {ch_name}"
             if not ch["reached"]:
@@ -156,10 +156,13 @@ def judge(a):
                 unique += ch["unique"]
                 received += ch["received"]
                 told += ch.get("missing_told", 0)
+            unavailable += ch.get("snapshot_unavailable", 0)
             cells["gaps"] += ch["gaps"]
             cells["dups"] += ch["duplicates"]
             cells["resnap"] += len(ch["resnapshots"])
         skipped = f", {told} skipped when told to re-snapshot" if told else ""
+        if unavailable:
+            skipped += f", {unavailable} snapshot_unavailable then subscribed again"
         cells["trades"].append(f"{name} {unique} ({received} ev, {c['connects']} conn{skipped})")
         if unique + told != kafka_total:
             failures.append(f"client {name}: {unique} trades known and {told} skipped when told, kafka {kafka_total}")
