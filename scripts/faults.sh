@@ -191,6 +191,7 @@ stack_start() {
 
 stack_down() {
   local name
+  [ -n "$state" ] || return 0
   [ -n "${client_pid:-}" ] && kill "$client_pid" 2>/dev/null || true
   for name in "${!pid[@]}"; do kill -TERM "${pid[$name]}" 2>/dev/null || true; done
   for name in "${!pid[@]}"; do wait "${pid[$name]}" 2>/dev/null || true; done
@@ -300,6 +301,7 @@ run_scenario() {
   fi
   stack_down
   if [ $keep = 1 ] || [ $status != 0 ]; then log "state kept in $state"; else rm -rf "$state"; fi
+  state=""   # nothing left for the exit trap to stop
   return $status
 }
 
