@@ -44,11 +44,17 @@ return 1
 )lua";
 
 // KEYS: depth hash (fields seq, b:<price>, a:<price>), ticker hash. ARGV: seq, depth payload.
-// The book never expires: a delta applied to an expired (empty) book would be wrong.
+// Returns 1 if applied, 0 if the seq was not newer, -1 if it does not follow
+// the stored one. A delta is only right on the book just before it: the book
+// never expires, and one that skips seqs is refused, because the book then
+// lost events (Redis restarted without its data, a replica was promoted
+// behind): applied, it would build a wrong book that snapshots would serve
+// as right. The book stays as of its seq; a replay from seq 1 rebuilds it.
 inline constexpr const char* apply_depth = R"lua(
 local seq = tonumber(ARGV[1])
 local last = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if seq <= last then return 0 end
+if seq ~= last + 1 then return -1 end
 local ok, d = pcall(cjson.decode, ARGV[2])
 if not ok or type(d) ~= 'table' then return redis.error_reply('depth event ' .. ARGV[1] .. ' is not a JSON object') end
 local function apply(side, levels, best, better)

@@ -45,6 +45,8 @@ void RedisCacheSink::start(SinkContext& context) {
     applied_ = &context.metrics().counter("tickcast_redis_cache_applied_total", "Trade and depth events applied to the cache");
     stale_ = &context.metrics().counter("tickcast_redis_cache_stale_total", "Events ignored because their seq was not newer (replays)");
     skipped_ = &context.metrics().counter("tickcast_redis_cache_skipped_total", "Events on channels the cache does not keep");
+    gaps_ = &context.metrics().counter("tickcast_redis_cache_gaps_total",
+                                       "Depth events refused because the cached book lacks the events before them");
     RedisSinkBase::start(context);
 }
 
@@ -56,7 +58,15 @@ void RedisCacheSink::on_connected() {
 
 bool RedisCacheSink::accept(const redisReply& reply, std::string& error) {
     if (reply.type == REDIS_REPLY_INTEGER) {
-        (reply.integer == 1 ? applied_ : stale_)->Increment();
+        if (reply.integer >= 0) {
+            (reply.integer == 1 ? applied_ : stale_)->Increment();
+            return true;
+        }
+        // Handled, though not applied: the book cannot take it, now or on a retry.
+        if (gaps_->Value() < 10)
+            context().log().warn("a depth event skips seqs its cached book never had (Redis lost data?): the book stays as of "
+                                 "its seq until market-events is replayed from the start");
+        gaps_->Increment();
         return true;
     }
     return RedisSinkBase::accept(reply, error);

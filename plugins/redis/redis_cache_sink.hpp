@@ -25,6 +25,7 @@ private:
     prometheus::Counter* applied_ = nullptr;
     prometheus::Counter* stale_ = nullptr;
     prometheus::Counter* skipped_ = nullptr;
+    prometheus::Counter* gaps_ = nullptr;
 };
 
 // Cache keys for a symbol, shared with readers (the gateway, tests).

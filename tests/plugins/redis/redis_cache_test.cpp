@@ -151,3 +151,29 @@ TEST(RedisCache, connects_over_a_unix_socket_with_a_database_number) {
     command(c.get(), {"SELECT", "0"});
     EXPECT_EQ(command(c.get(), {"EXISTS", "t3:depth:U"})->integer, 0) << "written to db 3, not 0";
 }
+
+// A delta is right only on the book just before it. If the cached book lacks
+// events (here seq 3 never arrived; or Redis lost the whole hash in a restart
+// without persistence, as scripts/faults.sh's redis_restart_lost does), a
+// later delta must not build a wrong book that snapshots would serve as right.
+TEST(RedisCache, refuses_a_depth_delta_that_skips_seqs_the_cached_book_lacks) {
+    const std::string events =
+        "        - {channel: depth.G, seq: 1, payload: '{\"bids\":[[\"10.00\",\"1\"]],\"asks\":[]}'}\n"
+        "        - {channel: depth.G, seq: 2, payload: '{\"bids\":[[\"9.00\",\"2\"]],\"asks\":[]}'}\n"
+        "        - {channel: depth.G, seq: 4, payload: '{\"bids\":[[\"10.00\",\"0\"]],\"asks\":[[\"11.00\",\"1\"]]}'}\n";
+    const RunResult run = run_config(cache_config(server().url(), "t4:", events));
+    ASSERT_EQ(run.exit_code, 0);
+    auto c = server().connect();
+    const std::map<std::string, std::string> as_of_2{{"seq", "2"}, {"b:10.00", "1"}, {"b:9.00", "2"}};
+    EXPECT_EQ(hgetall(c.get(), "t4:depth:G"), as_of_2);
+    EXPECT_EQ(run.metric(R"(tickcast_redis_cache_gaps_total{pipeline="fanout",plugin="redis_cache"})"), 1);
+    EXPECT_EQ(hgetall(c.get(), "t4:ticker:G")["depth_seq"], "2");
+
+    // The book is gone (a restart that lost the data): the next deltas build nothing.
+    command(c.get(), {"DEL", "t4:depth:G"});
+    const std::string later = "        - {channel: depth.G, seq: 5, payload: '{\"bids\":[[\"9.50\",\"1\"]],\"asks\":[]}'}\n";
+    const RunResult after = run_config(cache_config(server().url(), "t4:", later));
+    ASSERT_EQ(after.exit_code, 0);
+    EXPECT_EQ(command(c.get(), {"EXISTS", "t4:depth:G"})->integer, 0);
+    EXPECT_EQ(after.metric(R"(tickcast_redis_cache_gaps_total{pipeline="fanout",plugin="redis_cache"})"), 1);
+}
