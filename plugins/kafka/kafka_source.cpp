@@ -95,7 +95,7 @@ KafkaSource::KafkaSource(const ConfigNode& o)
         o["start"].fail("start must be `committed`, `earliest` or `latest`, not '" + start + "'");
     if (o.has("start_from")) start_from_ = o["start_from"].as_string();
     if (!start_from_.empty()) {
-        if (o.has("start")) o["start"].fail("start and start_from exclude each other: start_from names where to start");
+        if (start_at_ != StartAt::committed) o["start"].fail("start and start_from exclude each other: start_from names where to start");
         if (topics_.size() != 1)
             o["topics"].fail("start_from needs exactly one topic: the engine replays deterministically only from one totally ordered partition");
     }
