@@ -101,15 +101,13 @@ std::string without_ts(const std::string& payload) {
     return std::regex_replace(payload, ts, R"("ts":_)");
 }
 
-constexpr const char* kSymbolsYaml =
-    "          BTC-USDT: {tick: \"0.01\", lot: \"0.0001\"}\n"
-    "          ETH-USDT: {tick: \"0.01\", lot: \"0.0001\"}\n";
-
 // One uninterrupted run of the engine (as the stage configures it) over `orders`.
 std::map<std::string, std::vector<std::string>> reference_run(const std::vector<Message>& orders) {
     using namespace tickcast::matching;
     EngineConfig config;
-    for (const char* name : {"BTC-USDT", "ETH-USDT"}) config.symbols.push_back(*make_symbol_spec(name, "0.01", "0.0001", "").spec);
+    // As configs/roles/match-exactly-once.yaml has them.
+    for (const char* name : {"BTC-USDT", "ETH-USDT", "SOL-USDT"})
+        config.symbols.push_back(*make_symbol_spec(name, "0.01", "0.0001", "10").spec);
     config.stp = SelfTradePrevention::cancel_taker;
     Engine engine(std::move(config));
     JsonOrderProcessor processor(engine);
@@ -145,21 +143,14 @@ TEST(ExactlyOnce, a_match_daemon_killed_at_random_moments_writes_every_engine_ev
     create_topic(bootstrap, events, kOutPartitions);
 
     // The order stream, paced so that the engine is busy while it is killed.
-    DaemonRun feed(cluster_yaml("[" + bootstrap + "]") + "pipelines:\n  feed:\n    source: {plugin: orderflow, symbols: [BTC-USDT, ETH-USDT], rate: 1500, count: " +
+    DaemonRun feed(cluster_yaml("[" + bootstrap + "]") + "pipelines:\n  feed:\n    source: {plugin: orderflow, symbols: [BTC-USDT, ETH-USDT, SOL-USDT], rate: 1500, count: " +
                    std::to_string(kOrders) + ", seed: " + std::to_string(seed % 1000 + 1) + "}\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " +
                    orders + "}]\n");
 
-    // The match role, as configs/roles/match-exactly-once.yaml has it.
-    const std::string config = dir.write(
-        "match.yaml", "daemon: {threads: 1}\n" + cluster_yaml("[" + bootstrap + "]") +
-                          "pipelines:\n  match:\n"
-                          "    source: {plugin: kafka_source, cluster: bus, topics: [" + orders + "], group: " + unique_name("match") +
-                          ", start_from: " + dir.file("positions") +
-                          ", librdkafka: {group.instance.id: match-1, session.timeout.ms: 6000}}\n"
-                          "    stages:\n      - plugin: matching_engine\n        self_trade_prevention: cancel_taker\n"
-                          "        snapshot_path: " + dir.file("books.snapshot") + "\n        snapshot_every: 250\n"
-                          "        positions_file: " + dir.file("positions") + "\n        symbols:\n" + kSymbolsYaml +
-                          "    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + events + ", dedupe: true}]\n");
+    // The match role as shipped, on this test's broker, topics and state dir.
+    const std::string config = TICKCAST_SOURCE_DIR "/configs/roles/match-exactly-once.yaml";
+    const std::vector<std::string> env = {"TICKCAST_KAFKA_BROKERS=" + bootstrap, "TICKCAST_ORDERS_TOPIC=" + orders,
+                                          "TICKCAST_EVENTS_TOPIC=" + events, "TICKCAST_STATE_DIR=" + dir.path()};
 
     TopicReader reader(bootstrap);
     std::string logs;
@@ -167,7 +158,7 @@ TEST(ExactlyOnce, a_match_daemon_killed_at_random_moments_writes_every_engine_ev
     constexpr int kKills = 4;
     int kills = 0;
     for (int kill = 0; kill < kKills && !feed.ended(); ++kill, ++kills) {
-        tickcast::test::DaemonProcess match(config);
+        tickcast::test::DaemonProcess match(config, env);
         // Killed while it works: once it has written something since its start,
         // after a random further moment.
         const std::int64_t before = reader.size(events, kOutPartitions);
@@ -192,7 +183,7 @@ TEST(ExactlyOnce, a_match_daemon_killed_at_random_moments_writes_every_engine_ev
     {
         // The last run finishes the input; stopped once the topic has had
         // everything for a while (anything more would be a duplicate).
-        tickcast::test::DaemonProcess match(config);
+        tickcast::test::DaemonProcess match(config, env);
         EXPECT_TRUE(tickcast::test::eventually([&] { return reader.size(events, kOutPartitions) >= std::int64_t(expected_total); }, 60s))
             << match.process().err();
         std::this_thread::sleep_for(1s);
