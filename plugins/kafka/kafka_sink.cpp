@@ -56,6 +56,8 @@ KafkaSink::KafkaSink(const ConfigNode& o)
         o["key"].fail("key must be `key`, `channel` or `none`, not '" + key + "'");
     overrides_ = read_properties(o["librdkafka"]);
     dedupe_ = o["dedupe"].as_bool();
+    if (dedupe_ && key_ == KeyField::none)
+        o["key"].fail("dedupe needs key `key` or `channel`: a channel must stay in one partition for the topic to hold a prefix of its seqs");
     dedupe_timeout_ = std::chrono::duration_cast<std::chrono::milliseconds>(o["dedupe_timeout"].as_duration());
     if (dedupe_timeout_.count() <= 0) o["dedupe_timeout"].fail("dedupe_timeout must be more than 0");
 }

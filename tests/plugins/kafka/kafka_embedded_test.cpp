@@ -1,5 +1,6 @@
 // The Kafka plugins against librdkafka's embedded test broker: real TCP on
 // loopback, the Kafka protocol, consumer groups and fault injection.
+#include "exactly_once_scenario.hpp"
 #include "kafka_scenarios.hpp"
 
 using namespace tickcast::kafka::test;
@@ -104,4 +105,14 @@ TEST(KafkaEmbedded, a_failed_batch_is_read_again_and_never_committed_past) {
     EXPECT_TRUE(complete(got, 8, total / 8));
     EXPECT_GT(got.duplicates(), 0u) << "failed batches are delivered again";
     EXPECT_GT(metric(m, R"(tickcast_kafka_source_redeliveries_total{pipeline="consume",plugin="kafka_source"})"), 0);
+}
+
+// The exactly-once match role against librdkafka's embedded test broker,
+// owned by this test so that it outlives the killed daemons (a cluster a
+// daemon embeds dies with it). Smaller and slower: the test broker has no
+// static membership, so a restart waits out the killed member's session (6 s).
+TEST(KafkaEmbedded, a_match_daemon_killed_at_random_moments_writes_every_engine_event_once) {
+    EmbeddedCluster cluster;
+    kill_and_restart_match(cluster.bootstrap(), [&](const std::string& topic, int partitions) { cluster.create_topic(topic, partitions); },
+                           {.orders = 2400, .rate = 200, .kills = 2, .out_partitions = 2});
 }
