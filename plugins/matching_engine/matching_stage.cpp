@@ -49,6 +49,8 @@ MatchingStage::MatchingStage(const ConfigNode& o) {
     if (o.has("positions_file")) positions_file_ = o["positions_file"].as_string();
     if (!positions_file_.empty() && snapshot_path_.empty())
         o["positions_file"].fail("positions_file needs snapshot_path: the offsets it names are those of the restored snapshot");
+    if (!positions_file_.empty() && snapshot_every_ == 0)
+        o["snapshot_every"].fail("positions_file needs snapshot_every > 0: in that mode snapshots are taken only every so many orders, never on stop");
     engine_ = std::make_unique<Engine>(std::move(config));
 }
 
@@ -131,6 +133,7 @@ void MatchingStage::process(const EventBatch& in, EventBatch& out) {
 
 void MatchingStage::process_positioned(const EventBatch& in) {
     for (const Event& e : in) {
+        if (input_failed_) break;  // the daemon is stopping; the restart recovers
         const std::string* header = e.header(input_position::header);
         const auto at = header ? input_position::parse(*header) : std::nullopt;
         if (!at || !positions_.arrive(at->topic, at->partition, at->offset, at->acked)) {
@@ -144,7 +147,7 @@ void MatchingStage::process_positioned(const EventBatch& in) {
                                          ", an order the engine has already consumed (the source re-reads after a sink "
                                          "failed a batch); restart the daemon to recover from the last durable snapshot");
             input_failed_ = true;
-            continue;
+            break;
         }
         input_ = &e;
         processor_->process(e.payload_view(), *this);

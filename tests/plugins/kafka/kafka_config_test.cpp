@@ -67,6 +67,9 @@ TEST(KafkaConfig, exactly_once_options_that_cannot_work_are_config_errors) {
         "    sinks: [{plugin: kafka_sink, cluster: bus, topic: u, key: none, dedupe: true}]\n"
         "  with_start:\n    source: {plugin: kafka_source, cluster: bus, topics: [a], group: g, start_from: p, start: earliest}\n"
         "    stages: [{plugin: matching_engine, symbols: {BTC-USDT: {tick: \"0.01\", lot: \"0.0001\"}}, positions_file: p}]\n"
+        "    sinks: [{plugin: capture_sink}]\n"
+        "  never_snapshots:\n    source: {plugin: kafka_source, cluster: bus, topics: [a], group: g, start_from: p}\n"
+        "    stages: [{plugin: matching_engine, symbols: {BTC-USDT: {tick: \"0.01\", lot: \"0.0001\"}}, positions_file: p, snapshot_path: s}]\n"
         "    sinks: [{plugin: capture_sink}]\n");
     Process p = run_daemon({"validate", cfg});
     EXPECT_EQ(p.wait(), 2);
@@ -74,6 +77,7 @@ TEST(KafkaConfig, exactly_once_options_that_cannot_work_are_config_errors) {
     EXPECT_NE(p.err().find("dedupe needs key `key` or `channel`"), std::string::npos) << p.err();
     EXPECT_NE(p.err().find("start and start_from exclude each other"), std::string::npos) << p.err();
     EXPECT_NE(p.err().find("positions_file needs snapshot_path"), std::string::npos) << p.err();
+    EXPECT_NE(p.err().find("positions_file needs snapshot_every > 0"), std::string::npos) << p.err();
 }
 
 TEST(KafkaConfig, start_from_on_an_embedded_cluster_of_several_partitions_fails_the_start_clearly) {

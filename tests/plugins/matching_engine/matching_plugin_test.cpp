@@ -101,7 +101,7 @@ TEST(MatchingPlugin, positions_file_without_positioned_input_fails_the_daemon_wi
         dir.write("orders.jsonl", R"({"op":"new","id":1,"user":"u1","symbol":"BTC-USDT","side":"buy","type":"limit","price":"1.00","qty":"1"})" "\n");
     const std::string config = dir.write(
         "p.yaml", std::string("pipelines:\n  replay:\n    source: {plugin: file_source, path: ") + orders + ", channel: orders}\n" +
-                      engine_stage + "        snapshot_path: " + dir.file("snap") + "\n        positions_file: " + dir.file("positions") +
+                      engine_stage + "        snapshot_path: " + dir.file("snap") + "\n        snapshot_every: 10\n        positions_file: " + dir.file("positions") +
                       "\n    sinks: [{plugin: file_sink, path: " + dir.file("out.jsonl") + "}]\n");
     Process p({TICKCAST_DAEMON, "run", config}, {"TICKCAST_PLUGIN_PATH=" TICKCAST_PLUGIN_DIR});
     EXPECT_EQ(p.wait(std::chrono::seconds(30)), 1) << p.err();
