@@ -139,13 +139,12 @@ void MatchingStage::process_positioned(const EventBatch& in) {
         if (!at || !positions_.arrive(at->topic, at->partition, at->offset, at->acked)) {
             // Processing it would corrupt the books' history: stop, and let the
             // restart recover from the last durable snapshot.
-            if (!input_failed_)
-                context_->fail(!at ? "positions_file: an input order has no valid " + std::string(input_position::header) +
-                                         " header (got '" + (header ? *header : std::string("none")) +
-                                         "'); the input must be a kafka_source with start_from"
-                                   : "positions_file: the input went back to " + *header +
-                                         ", an order the engine has already consumed (the source re-reads after a sink "
-                                         "failed a batch); restart the daemon to recover from the last durable snapshot");
+            context_->fail(!at ? "positions_file: an input order has no valid " + std::string(input_position::header) +
+                                     " header (got '" + (header ? *header : std::string("none")) +
+                                     "'); the input must be a kafka_source with start_from"
+                               : "positions_file: the input went back to " + *header +
+                                     ", an order the engine has already consumed (the source re-reads after a sink "
+                                     "failed a batch); restart the daemon to recover from the last durable snapshot");
             input_failed_ = true;
             break;
         }
