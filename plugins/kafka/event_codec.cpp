@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include <boost/json.hpp>
+#include <tickcast/input_position.hpp>
 
 namespace tickcast::kafka {
 
@@ -39,7 +40,9 @@ rd_kafka_headers_t* encode_headers(const Event& e, const Hops& hops) {
         name += s.name();
         add_number(h, name, s.ns);
     }
-    for (const Header& x : e.headers) add(h, x.first, x.second);
+    for (const Header& x : e.headers)
+        // A note from a replaying stage to its sinks, not part of the event.
+        if (x.first != input_position::replay_since_header) add(h, x.first, x.second);
     return h;
 }
 

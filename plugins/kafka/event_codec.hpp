@@ -4,7 +4,8 @@
 // key     = a configurable event field (the event key, the symbol, by default)
 // headers = tc.channel, tc.seq, tc.origin_ns (decimal text), one
 //           tc.hop.<name> per hop stamp, then the event's own headers as
-//           they are. Plain text keeps them readable with `kcat -J`.
+//           they are (but tc.replay_since, a note for sinks). Plain text
+//           keeps them readable with `kcat -J`.
 //
 // Decoding restores channel, key, seq, origin and hops from those headers,
 // so kafka_sink -> topic -> kafka_source gives back the event that went in.

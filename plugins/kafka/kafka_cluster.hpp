@@ -44,6 +44,8 @@ public:
     // "host:port,host:port"; for the embedded cluster, its loopback address.
     const std::string& bootstrap() const { return bootstrap_; }
     bool embedded() const { return embedded_; }
+    // The partitions prepare_topic gives a topic of the embedded cluster.
+    int embedded_partitions() const { return embedded_partitions_; }
     // Embedded cluster: creates `topic` with embedded_partitions partitions
     // unless it exists. Real clusters create topics their own way.
     void prepare_topic(const std::string& topic);

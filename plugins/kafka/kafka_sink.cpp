@@ -1,10 +1,16 @@
 #include "kafka_sink.hpp"
 
+#include <charconv>
+
+#include <tickcast/input_position.hpp>
+
 namespace tickcast::kafka {
 
 namespace metric {
 constexpr const char* queue_full = "tickcast_kafka_sink_queue_full_total";
 constexpr const char* delivery_failures = "tickcast_kafka_sink_delivery_failures_total";
+constexpr const char* deduplicated = "tickcast_kafka_sink_deduplicated_total";
+constexpr const char* dedupe_gaps = "tickcast_kafka_sink_dedupe_gaps_total";
 }  // namespace metric
 
 // One batch in flight: completed when every message has a delivery report.
@@ -23,6 +29,9 @@ OptionSpecs KafkaSink::options() {
          "Event field used as the message key, which picks the partition: `key` (the symbol), `channel`, or `none`"},
         {"hop", OptionType::string, false, "kafka_out", "Name of the hop stamp added to each message's headers; empty for none"},
         {"librdkafka", OptionType::map, false, "", "Producer properties that override the cluster's (e.g. linger.ms, compression.type)"},
+        {"dedupe", OptionType::boolean, false, "false",
+         "Exactly-once output of matching_engine (docs/reliability.md): before the first write, read the topic back (since the first event's tc.replay_since) and drop events whose channel already has their seq there"},
+        {"dedupe_timeout", OptionType::duration, false, "60s", "dedupe: the longest the read-back may take before the daemon fails"},
     };
 }
 
@@ -46,6 +55,11 @@ KafkaSink::KafkaSink(const ConfigNode& o)
     else
         o["key"].fail("key must be `key`, `channel` or `none`, not '" + key + "'");
     overrides_ = read_properties(o["librdkafka"]);
+    dedupe_ = o["dedupe"].as_bool();
+    if (dedupe_ && key_ == KeyField::none)
+        o["key"].fail("dedupe needs key `key` or `channel`: a channel must stay in one partition for the topic to hold a prefix of its seqs");
+    dedupe_timeout_ = std::chrono::duration_cast<std::chrono::milliseconds>(o["dedupe_timeout"].as_duration());
+    if (dedupe_timeout_.count() <= 0) o["dedupe_timeout"].fail("dedupe_timeout must be more than 0");
 }
 
 KafkaSink::~KafkaSink() {
@@ -61,6 +75,8 @@ void KafkaSink::start(SinkContext& context) {
     context_ = &context;
     queue_full_ = &context.metrics().counter(metric::queue_full, "Times librdkafka's queue was full and the sink waited");
     delivery_failures_ = &context.metrics().counter(metric::delivery_failures, "Messages librdkafka reported as not delivered");
+    deduplicated_ = &context.metrics().counter(metric::deduplicated, "Events dropped by dedupe: their seq was already in the topic");
+    dedupe_gaps_ = &context.metrics().counter(metric::dedupe_gaps, "Channels whose first new event after a restart skipped seqs");
     if (!hop_name_.empty()) hop_.emplace(context.metrics(), hop_name_);
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
     cluster_->prepare_topic(topic_);
@@ -86,9 +102,39 @@ void KafkaSink::write(BatchRef batch, Completion done) {
         done();
         return;
     }
+    if (dedupe_ && !dedupe_loaded_ && !load_dedupe(batch->front())) {
+        done(Status::failure("dedupe: the topic could not be read back"));
+        return;
+    }
     auto* d = new Delivery{std::move(done), batch, batch->size(), {}};
     pending_.push_back({std::move(batch), 0, d});
     if (pending_.size() == 1) produce_pending();
+}
+
+bool KafkaSink::load_dedupe(const Event& first) {
+    std::int64_t since_ns = 0;
+    if (const std::string* since = first.header(input_position::replay_since_header))
+        std::from_chars(since->data(), since->data() + since->size(), since_ns);
+    // Message times are the producer's wall clock, as is since_ns; the margin
+    // covers a small clock step between the two processes.
+    constexpr std::int64_t margin_ms = 2000;
+    const std::int64_t since_ms = since_ns > 0 ? std::max<std::int64_t>(1, since_ns / 1'000'000 - margin_ms) : 0;
+    const auto started = std::chrono::steady_clock::now();
+    const ReadBack r = read_written_seqs(*cluster_, context_->log(), topic_, since_ms, dedupe_timeout_, written_);
+    if (!r.error.empty()) {
+        if (!failed_) {
+            failed_ = true;
+            context_->fail("dedupe: " + r.error + "; without it a restarted engine would write events twice");
+        }
+        return false;
+    }
+    dedupe_loaded_ = true;
+    context_->log().info("dedupe: read {} messages of '{}' back ({}; {} partitions) in {} ms; {} channels to deduplicate", r.messages,
+                         topic_, since_ms > 0 ? "since " + std::to_string(since_ms) + " ms" : std::string("from the beginning"),
+                         r.partitions,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                         written_.size());
+    return true;
 }
 
 void KafkaSink::produce_pending() {
@@ -113,6 +159,20 @@ bool KafkaSink::produce(const Event& e, Delivery* d) {
     if (e.flags & event_flags::heartbeat) {  // not data: nothing to write
         finish_one(d, nullptr);
         return true;
+    }
+    if (!written_.empty()) {
+        switch (written_.check(e.channel, e.seq)) {
+            case SeqDedupe::Verdict::drop:
+                deduplicated_->Increment();
+                finish_one(d, nullptr);
+                return true;
+            case SeqDedupe::Verdict::write_after_gap:
+                dedupe_gaps_->Increment();
+                context_->log().error("dedupe: {} continues at seq {} but the topic's last is lower: events between are missing",
+                                      e.channel, e.seq);
+                break;
+            case SeqDedupe::Verdict::write: break;
+        }
     }
     const std::string_view key = message_key(e, key_);
     const std::string_view value = e.payload_view();

@@ -9,6 +9,12 @@
 // message is dropped. A fatal producer error (the idempotence guarantee is
 // lost) calls context.fail(), which stops the daemon with exit status 1.
 //
+// dedupe (exactly-once output of the matching engine, docs/reliability.md):
+// before the first write the sink reads its topic back, since the time the
+// first event's tc.replay_since header names (else from the beginning), and
+// then drops each event whose seq its channel already has there
+// (seq_dedupe.hpp). The read blocks the pipeline's strand once, at start.
+//
 // Threading: produce, delivery reports and errors all run on the pipeline's
 // strand; a QueueWatcher wakes it when librdkafka has reports to serve.
 #pragma once
@@ -23,6 +29,7 @@
 #include "client.hpp"
 #include "event_codec.hpp"
 #include "kafka_cluster.hpp"
+#include "seq_dedupe.hpp"
 
 namespace tickcast::kafka {
 
@@ -47,6 +54,7 @@ private:
         Delivery* delivery;
     };
 
+    bool load_dedupe(const Event& first);
     void produce_pending();
     bool produce(const Event& e, Delivery* d);
     void serve();
@@ -68,6 +76,11 @@ private:
     std::unique_ptr<QueueWatcher> watcher_;
     std::deque<Pending> pending_;
     bool failed_ = false;
+    bool dedupe_ = false, dedupe_loaded_ = false;
+    std::chrono::milliseconds dedupe_timeout_{60'000};
+    SeqDedupe written_;
+    prometheus::Counter* deduplicated_ = nullptr;
+    prometheus::Counter* dedupe_gaps_ = nullptr;
     prometheus::Counter* queue_full_ = nullptr;
     prometheus::Counter* delivery_failures_ = nullptr;
 };

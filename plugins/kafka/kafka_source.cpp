@@ -1,6 +1,10 @@
 #include "kafka_source.hpp"
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <tickcast/input_position.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -45,6 +49,8 @@ OptionSpecs KafkaSource::options() {
         {"group", OptionType::string, true, "", "Consumer group id; sources sharing it split the partitions"},
         {"start", OptionType::string, false, "committed",
          "Where to start reading a partition: `committed` (the group's commit, else the earliest), or `earliest`/`latest` (ignore commits the first time this source gets the partition)"},
+        {"start_from", OptionType::string, false, "",
+         "Exactly-once input of matching_engine (docs/reliability.md): a positions file (matching_engine's positions_file) naming where each partition starts, else at its beginning; the group's commits are ignored and each event carries its position (header tc.in). One topic of one partition"},
         {"codec", OptionType::string, false, "json",
          "`json`: a value without tickcast headers must be JSON (else counted and skipped); `raw`: values are opaque bytes"},
         {"channel", OptionType::string, false, "",
@@ -87,6 +93,12 @@ KafkaSource::KafkaSource(const ConfigNode& o)
         start_at_ = StartAt::latest;
     else
         o["start"].fail("start must be `committed`, `earliest` or `latest`, not '" + start + "'");
+    if (o.has("start_from")) start_from_ = o["start_from"].as_string();
+    if (!start_from_.empty()) {
+        if (start_at_ != StartAt::committed) o["start"].fail("start and start_from exclude each other: start_from names where to start");
+        if (topics_.size() != 1)
+            o["topics"].fail("start_from needs exactly one topic: the engine replays deterministically only from one totally ordered partition");
+    }
     const std::string codec = o["codec"].as_string();
     if (codec == "json")
         rules_.codec = Codec::json;
@@ -137,6 +149,13 @@ void KafkaSource::start(SourceContext& context) {
     if (!hop_name_.empty()) hop_.emplace(m, hop_name_);
 
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
+    if (!start_from_.empty()) {
+        if (cluster_->embedded() && cluster_->embedded_partitions() != 1)
+            throw std::runtime_error("start_from needs topic '" + topics_[0] + "' to have one partition, but the embedded cluster '" +
+                                     cluster_name_ + "' makes " + std::to_string(cluster_->embedded_partitions()) +
+                                     "; set its embedded_partitions: 1");
+        read_start_positions();
+    }
     for (const std::string& t : topics_) cluster_->prepare_topic(t);
     Conf conf = cluster_->client_conf(default_properties(), overrides_);
     apply_properties(conf.get(), {{"group.id", group_}});
@@ -169,6 +188,29 @@ void KafkaSource::start(SourceContext& context) {
     schedule_commit();
     context.log().info("consuming {} as group '{}' from {}", describe(subscription.get()), group_, cluster_->bootstrap());
     boost::asio::post(ex, [this] { drain(); });
+}
+
+// "<topic> <partition> <offset>" lines; the file must exist (the stage that
+// writes it starts first), an empty one means: every partition from its start.
+void KafkaSource::read_start_positions() {
+    std::ifstream in(start_from_);
+    if (!in)
+        throw std::runtime_error("cannot read start_from file '" + start_from_ +
+                                 "'; matching_engine's positions_file writes it on start: do the two name the same file?");
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (line.empty()) continue;
+        std::istringstream fields(line);
+        TopicPartition tp;
+        std::int64_t offset = -1;
+        std::string extra;
+        if (!(fields >> tp.topic >> tp.partition >> offset) || (fields >> extra) || tp.partition < 0 || offset < 0)
+            throw std::runtime_error(start_from_ + ":" + std::to_string(number) + ": expected '<topic> <partition> <offset>', got '" + line + "'");
+        start_offsets_[tp] = offset;
+    }
+    std::string where;
+    for (const auto& [tp, offset] : start_offsets_) where += (where.empty() ? "" : ", ") + tp.str() + " at " + std::to_string(offset);
+    context_->log().info("start_from {}: {}", start_from_, where.empty() ? "every partition from its beginning" : where);
 }
 
 // --- reading -----------------------------------------------------------------
@@ -230,8 +272,11 @@ void KafkaSource::take(const rd_kafka_message_t& m) {
         if (decode_errors_logged_++ < 10)
             context_->log().warn("skipped {} offset {}: {}", last_tp_->str(), m.offset, error);
         msg.event.reset();
-    } else if (hop_) {
-        hop_->stamp(msg.event->hops, now_ns());
+    } else {
+        if (hop_) hop_->stamp(msg.event->hops, now_ns());
+        if (!start_from_.empty())
+            msg.event->headers.emplace_back(input_position::header,
+                                            input_position::format(last_tp_->topic, m.partition, m.offset, tracker_.commit_point(*last_tp_)));
     }
     pending_.push_back(std::move(msg));
 }
@@ -345,8 +390,17 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
             PartitionState& s = state({p.topic, p.partition});
             s.assigned = true;
             s.revoking = s.held = s.paused = false;
-            if (!s.started && start_at_ != StartAt::committed)
+            if (!start_from_.empty()) {
+                if (p.partition != 0)
+                    context_->fail("start_from needs topic '" + std::string(p.topic) + "' to have one partition, but it has partition " +
+                                   std::to_string(p.partition) + " too: the engine replays deterministically only from one total order");
+                if (!s.started) {
+                    const auto at = start_offsets_.find({p.topic, p.partition});
+                    p.offset = at == start_offsets_.end() ? RD_KAFKA_OFFSET_BEGINNING : at->second;
+                }
+            } else if (!s.started && start_at_ != StartAt::committed) {
                 p.offset = start_at_ == StartAt::earliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+            }
             s.started = true;
         }
         context_->log().info("assigned {}", describe(parts));

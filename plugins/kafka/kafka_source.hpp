@@ -18,6 +18,14 @@
 // full the source stops polling (librdkafka's prefetch stops at its own
 // bound), and if the stall lasts it pauses its partitions until when_ready.
 //
+// start_from (exactly-once input for the matching engine, docs/reliability.md):
+// the group's commits are ignored; each partition starts at the offset a
+// positions file names (written by matching_engine's positions_file just
+// before this source starts), else at its beginning, and every event carries
+// its position and the partition's acknowledged point (header tc.in,
+// tickcast/input_position.hpp). The input must be one topic of one
+// partition: the engine's replay is deterministic only in one total order.
+//
 // Threading: everything runs on the pipeline's strand. A QueueWatcher wakes
 // it when the consumer queue (messages, rebalances, commit results, errors:
 // rd_kafka_poll_set_consumer forwards them all there) becomes non-empty.
@@ -86,6 +94,7 @@ private:
     void update_lag();
     void on_error(rd_kafka_resp_err_t err, const char* reason);
 
+    void read_start_positions();
     void check_stopped();
     void finish();
 
@@ -95,6 +104,8 @@ private:
     std::string cluster_name_, group_;
     std::vector<std::string> topics_;
     StartAt start_at_ = StartAt::committed;
+    std::string start_from_;                            // a positions file, or empty
+    std::map<TopicPartition, std::int64_t> start_offsets_;  // read from it at start
     DecodeRules rules_;
     std::string hop_name_;
     std::optional<HopLatency> hop_;  // stamps hop_name_, if any

@@ -73,10 +73,28 @@ struct Rejection {
   OrderId order_id = 0;
 };
 
+// Where in its input a snapshot was taken: the count of orders consumed
+// (a file replay skips that many), and for a Kafka input the next offset of
+// each topic-partition and the wall-clock time the state was captured
+// (docs/reliability.md, "Exactly-once trades from the engine").
+struct InputOffset {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t next = 0;  // the first offset not reflected in the snapshot
+  bool operator==(const InputOffset&) const = default;
+};
+struct SnapshotInput {
+  std::uint64_t orders = 0;
+  std::int64_t taken_ns = 0;  // 0: unknown (written by version 2)
+  std::vector<InputOffset> offsets;
+  bool operator==(const SnapshotInput&) const = default;
+};
+
 struct RestoreResult {
   bool ok = false;
   std::string error;
-  std::uint64_t input_position = 0;  // as given to write_snapshot
+  std::uint64_t input_position = 0;  // input.orders, as given to write_snapshot
+  SnapshotInput input;
 };
 
 class Engine {
@@ -111,7 +129,10 @@ class Engine {
 
   // The whole state (books in priority order, sequences, trade ids, band
   // references, users) plus the caller's input position, as bytes.
-  std::string write_snapshot(std::uint64_t input_position) const;
+  std::string write_snapshot(const SnapshotInput& input) const;
+  std::string write_snapshot(std::uint64_t input_position) const {
+    return write_snapshot(SnapshotInput{input_position, 0, {}});
+  }
   // Replaces the whole state with a snapshot written by an engine with the
   // same symbols and stp. On failure the engine is left unchanged. User ids
   // are replaced too: restore before decoding any order.

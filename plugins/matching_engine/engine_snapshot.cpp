@@ -1,7 +1,11 @@
 // Engine::write_snapshot / restore_snapshot.
 //
-// Layout (little-endian, version 2):
-//   "TCMESNAP" u32 version  u64 input_position  u8 stp
+// Layout (little-endian, version 3):
+//   "TCMESNAP" u32 version  u64 input_position
+//   i64 taken_ns  u32 offset_count, per offset: str topic, i32 partition,
+//                 i64 next                     (version 3 only; version 2
+//                                               snapshots restore without them)
+//   u8 stp
 //   u32 symbol_count, per symbol: str name, str tick, str lot, str band
 //   u64 unrouted_seq  u64 unknown_user_seq
 //   u32 user_count, per user: str name, u64 seq  (UserId = position; seq of
@@ -23,7 +27,8 @@ namespace tickcast::matching {
 namespace {
 
 constexpr std::string_view kMagic = "TCMESNAP";
-constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kVersion = 3;
+constexpr std::uint32_t kOldestVersion = 2;
 
 class Writer {
  public:
@@ -85,11 +90,18 @@ std::uint32_t crc32(std::string_view bytes) {
 
 }  // namespace
 
-std::string Engine::write_snapshot(std::uint64_t input_position) const {
+std::string Engine::write_snapshot(const SnapshotInput& input) const {
   std::string out(kMagic);
   Writer w(out);
   w.put(kVersion);
-  w.put(input_position);
+  w.put(input.orders);
+  w.put(input.taken_ns);
+  w.put(std::uint32_t(input.offsets.size()));
+  for (const InputOffset& o : input.offsets) {
+    w.put_string(o.topic);
+    w.put(o.partition);
+    w.put(o.next);
+  }
   w.put(std::uint8_t(stp_));
   w.put(std::uint32_t(symbols_.size()));
   for (const auto& state : symbols_) {
@@ -139,11 +151,28 @@ RestoreResult Engine::restore_snapshot(std::string_view bytes) {
     return error("checksum mismatch (truncated or corrupted)");
   }
   Reader r(body.substr(kMagic.size()));
-  if (const auto version = r.get<std::uint32_t>(); version != kVersion) {
+  const auto version = r.get<std::uint32_t>();
+  if (version < kOldestVersion || version > kVersion) {
     return error("version " + std::to_string(version) + " is not supported (expected " +
-                 std::to_string(kVersion) + ")");
+                 std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + ")");
   }
-  const auto input_position = r.get<std::uint64_t>();
+  SnapshotInput input;
+  input.orders = r.get<std::uint64_t>();
+  if (version >= 3) {
+    input.taken_ns = r.get<std::int64_t>();
+    const auto count = r.get<std::uint32_t>();
+    if (count > body.size()) return error("truncated input offsets");
+    for (std::uint32_t i = 0; i < count && !r.failed(); ++i) {
+      InputOffset& o = input.offsets.emplace_back();
+      o.topic = r.get_string();
+      o.partition = r.get<std::int32_t>();
+      o.next = r.get<std::int64_t>();
+      if (!r.failed() && (o.topic.empty() || o.partition < 0 || o.next < 0)) {
+        return error("invalid input offset " + o.topic + "/" + std::to_string(o.partition) + "/" +
+                     std::to_string(o.next));
+      }
+    }
+  }
   if (const auto stp = SelfTradePrevention(r.get<std::uint8_t>()); stp != stp_) {
     return error("written with self_trade_prevention " + std::string(to_string(stp)) +
                  ", this engine uses " + std::string(to_string(stp_)));
@@ -230,7 +259,8 @@ RestoreResult Engine::restore_snapshot(std::string_view bytes) {
   unknown_user_seq_ = unknown_user_seq;
   user_ids_ = std::move(user_ids);
   unrouted_seq_ = unrouted_seq;
-  return {true, {}, input_position};
+  const std::uint64_t input_position = input.orders;
+  return {true, {}, input_position, std::move(input)};
 }
 
 }  // namespace tickcast::matching

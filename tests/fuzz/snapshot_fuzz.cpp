@@ -46,11 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     tickcast::fuzz::check_books(engine, "restore");
 
-    const std::string written = engine.write_snapshot(r.input_position);
+    const std::string written = engine.write_snapshot(r.input);
     Engine again(tickcast::fuzz::fuzz_engine_config(stp));
     const RestoreResult r2 = again.restore_snapshot(written);
-    FUZZ_CHECK(r2.ok && r2.input_position == r.input_position, r2.error);
-    FUZZ_CHECK(again.write_snapshot(r.input_position) == written, "restore then write is not stable");
+    FUZZ_CHECK(r2.ok && r2.input == r.input, r2.error);
+    FUZZ_CHECK(again.write_snapshot(r.input) == written, "restore then write is not stable");
 
     Discard sink;
     OrderId id = 1;

@@ -8,6 +8,11 @@
 // the strand. Resources are shared between pipelines and get an executor of
 // their own.
 //
+// Start order: the host starts a pipeline's sinks, then its stages in
+// order, then its source, so what a stage prepares in start() (e.g.
+// matching_engine's positions_file, read by kafka_source's start_from) is
+// there when the source starts.
+//
 // Errors: a plugin reports a bad batch through Completion (the source is told
 // through on_ack) and an unrecoverable condition through context.fail(). The
 // host catches every exception thrown out of a plugin call and turns it into

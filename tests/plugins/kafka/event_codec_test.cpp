@@ -80,3 +80,14 @@ TEST(EventCodec, raw_messages_take_the_fixed_channel_or_the_topic) {
     ASSERT_TRUE(decode_message({"blobs", "", "\x01\x02", nullptr, -1}, rules, out, error));
     EXPECT_EQ(out.channel, "fixed");
 }
+
+TEST(EventCodec, the_replay_note_for_sinks_is_not_written_to_kafka) {
+    Event in = sample();
+    in.headers.emplace_back("tc.replay_since", "1764000000000000000");
+    rd_kafka_headers_t* h = encode_headers(in, in.hops);
+    const void* value = nullptr;
+    std::size_t size = 0;
+    EXPECT_EQ(rd_kafka_header_get_last(h, "tc.replay_since", &value, &size), RD_KAFKA_RESP_ERR__NOENT);
+    EXPECT_EQ(rd_kafka_header_get_last(h, "trace", &value, &size), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_headers_destroy(h);
+}

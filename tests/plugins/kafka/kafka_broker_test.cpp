@@ -114,6 +114,9 @@ TEST(KafkaBroker, the_broker_stopped_and_restarted_mid_stream_loses_nothing) {
     EXPECT_TRUE(in_order_per_key(got));
 }
 
+// For the tests of this binary in other files (exactly_once_test.cpp).
+std::string real_kafka_address() { return RealKafka::address; }
+
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     (void)kafka_environment;

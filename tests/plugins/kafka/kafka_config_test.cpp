@@ -56,3 +56,40 @@ TEST(KafkaConfig, unreachable_brokers_fail_the_start_within_connect_timeout) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
     EXPECT_NE(p.err().find("Kafka brokers 127.0.0.1:1 did not answer within 1000 ms (connect_timeout)"), std::string::npos) << p.err();
 }
+
+TEST(KafkaConfig, exactly_once_options_that_cannot_work_are_config_errors) {
+    TempDir dir;
+    const std::string cfg = dir.write(
+        "bad.yaml",
+        "resources:\n  bus: {plugin: kafka, brokers: embedded}\n"
+        "pipelines:\n"
+        "  two_topics:\n    source: {plugin: kafka_source, cluster: bus, topics: [a, b], group: g, start_from: p}\n"
+        "    sinks: [{plugin: kafka_sink, cluster: bus, topic: u, key: none, dedupe: true}]\n"
+        "  with_start:\n    source: {plugin: kafka_source, cluster: bus, topics: [a], group: g, start_from: p, start: earliest}\n"
+        "    stages: [{plugin: matching_engine, symbols: {BTC-USDT: {tick: \"0.01\", lot: \"0.0001\"}}, positions_file: p}]\n"
+        "    sinks: [{plugin: capture_sink}]\n"
+        "  never_snapshots:\n    source: {plugin: kafka_source, cluster: bus, topics: [a], group: g, start_from: p}\n"
+        "    stages: [{plugin: matching_engine, symbols: {BTC-USDT: {tick: \"0.01\", lot: \"0.0001\"}}, positions_file: p, snapshot_path: s}]\n"
+        "    sinks: [{plugin: capture_sink}]\n");
+    Process p = run_daemon({"validate", cfg});
+    EXPECT_EQ(p.wait(), 2);
+    EXPECT_NE(p.err().find("bad.yaml:5:58: error: start_from needs exactly one topic"), std::string::npos) << p.err();
+    EXPECT_NE(p.err().find("dedupe needs key `key` or `channel`"), std::string::npos) << p.err();
+    EXPECT_NE(p.err().find("start and start_from exclude each other"), std::string::npos) << p.err();
+    EXPECT_NE(p.err().find("positions_file needs snapshot_path"), std::string::npos) << p.err();
+    EXPECT_NE(p.err().find("positions_file needs snapshot_every > 0"), std::string::npos) << p.err();
+}
+
+TEST(KafkaConfig, start_from_on_an_embedded_cluster_of_several_partitions_fails_the_start_clearly) {
+    TempDir dir;
+    const std::string cfg = dir.write(
+        "eo.yaml", "resources:\n  bus: {plugin: kafka, brokers: embedded, embedded_partitions: 4}\n"
+                   "pipelines:\n  match:\n    source: {plugin: kafka_source, cluster: bus, topics: [orders], group: g, start_from: " +
+                       dir.file("positions") + "}\n    sinks: [{plugin: capture_sink}]\n");
+    Process p = run_daemon({"run", cfg});
+    EXPECT_EQ(p.wait(30s), 1);
+    EXPECT_NE(p.err().find("start_from needs topic 'orders' to have one partition, but the embedded cluster 'bus' makes 4; set its "
+                           "embedded_partitions: 1"),
+              std::string::npos)
+        << p.err();
+}

@@ -1,5 +1,6 @@
 // The Kafka plugins against librdkafka's embedded test broker: real TCP on
 // loopback, the Kafka protocol, consumer groups and fault injection.
+#include "exactly_once_scenario.hpp"
 #include "kafka_scenarios.hpp"
 
 using namespace tickcast::kafka::test;
@@ -104,4 +105,34 @@ TEST(KafkaEmbedded, a_failed_batch_is_read_again_and_never_committed_past) {
     EXPECT_TRUE(complete(got, 8, total / 8));
     EXPECT_GT(got.duplicates(), 0u) << "failed batches are delivered again";
     EXPECT_GT(metric(m, R"(tickcast_kafka_source_redeliveries_total{pipeline="consume",plugin="kafka_source"})"), 0);
+}
+
+// The exactly-once match role against librdkafka's embedded test broker,
+// owned by this test so that it outlives the killed daemons (a cluster a
+// daemon embeds dies with it). Smaller and slower: the test broker has no
+// static membership, so a restart waits out the killed member's session (6 s).
+TEST(KafkaEmbedded, a_match_daemon_killed_at_random_moments_writes_every_engine_event_once) {
+    EmbeddedCluster cluster;
+    kill_and_restart_match(cluster.bootstrap(), [&](const std::string& topic, int partitions) { cluster.create_topic(topic, partitions); },
+                           {.orders = 2400, .rate = 200, .kills = 2, .out_partitions = 2});
+}
+
+// Under start_from a sink's failed batch is not read again into the engine
+// (its books are past it): the daemon stops with a reason, and a restart
+// recovers from the last durable snapshot.
+TEST(KafkaEmbedded, a_failed_batch_under_start_from_stops_the_daemon_instead_of_matching_orders_twice) {
+    TempDir dir;
+    const std::string config = dir.write(
+        "eo.yaml", "resources:\n  bus: {plugin: kafka, brokers: embedded, embedded_partitions: 1}\n"
+                   "pipelines:\n"
+                   "  feed:\n    source: {plugin: orderflow, symbols: [BTC-USDT], count: 400, seed: 5}\n"
+                   "    sinks: [{plugin: kafka_sink, cluster: bus, topic: orders}]\n"
+                   "  match:\n    source: {plugin: kafka_source, cluster: bus, topics: [orders], group: m, retry_backoff: 10ms, start_from: " +
+                       dir.file("positions") + "}\n"
+                   "    stages: [{plugin: matching_engine, symbols: {BTC-USDT: {tick: \"0.01\", lot: \"0.0001\"}}, snapshot_every: 50, "
+                   "snapshot_path: " + dir.file("snapshot") + ", positions_file: " + dir.file("positions") + "}]\n"
+                   "    sinks: [{plugin: fail_sink, fail_every: 300}]\n");
+    Process p({TICKCAST_DAEMON, "run", config});
+    EXPECT_EQ(p.wait(60s), 1) << p.err();
+    EXPECT_NE(p.err().find("positions_file: the input went back to orders/0/"), std::string::npos) << p.err();
 }

@@ -4,6 +4,7 @@
 // output as an uninterrupted run.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
 
 #include "support/process.hpp"
@@ -89,4 +90,26 @@ TEST(MatchingPlugin, bad_symbol_spec_is_a_located_config_error) {
     EXPECT_EQ(p.wait(), 2);
     EXPECT_NE(p.err().find("c.yaml:6:29: error: "), std::string::npos) << p.err();
     EXPECT_NE(p.err().find("tick"), std::string::npos) << p.err();
+}
+
+// positions_file is for a kafka_source with start_from; fed by anything
+// else the daemon stops at once with a reason, books untouched, and it
+// writes the (empty) positions before the source starts.
+TEST(MatchingPlugin, positions_file_without_positioned_input_fails_the_daemon_with_a_reason) {
+    TempDir dir;
+    const std::string orders =
+        dir.write("orders.jsonl", R"({"op":"new","id":1,"user":"u1","symbol":"BTC-USDT","side":"buy","type":"limit","price":"1.00","qty":"1"})" "\n");
+    const std::string config = dir.write(
+        "p.yaml", std::string("pipelines:\n  replay:\n    source: {plugin: file_source, path: ") + orders + ", channel: orders}\n" +
+                      engine_stage + "        snapshot_path: " + dir.file("snap") + "\n        snapshot_every: 10\n        positions_file: " + dir.file("positions") +
+                      "\n    sinks: [{plugin: file_sink, path: " + dir.file("out.jsonl") + "}]\n");
+    Process p({TICKCAST_DAEMON, "run", config}, {"TICKCAST_PLUGIN_PATH=" TICKCAST_PLUGIN_DIR});
+    EXPECT_EQ(p.wait(std::chrono::seconds(30)), 1) << p.err();
+    EXPECT_NE(p.err().find("positions_file: an input order has no valid tc.in header (got 'none'); the input must be a kafka_source "
+                           "with start_from"),
+              std::string::npos)
+        << p.err();
+    ASSERT_TRUE(std::filesystem::exists(dir.file("positions")));
+    EXPECT_EQ(Process::slurp(dir.file("positions")), "") << "no snapshot: nothing to name";
+    EXPECT_TRUE(head(dir.file("out.jsonl"), 1).empty()) << "the order was not matched";
 }

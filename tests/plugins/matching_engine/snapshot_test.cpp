@@ -82,6 +82,48 @@ TEST(Snapshot, an_empty_engine_round_trips) {
   EXPECT_EQ(b.engine.write_snapshot(0), snapshot);
 }
 
+TEST(Snapshot, input_offsets_and_the_capture_time_round_trip) {
+  const auto input = json_stream(3000);
+  Runner a;
+  a.run(input, 0, 3000);
+  const SnapshotInput at{3000, 1'764'000'000'123'456'789, {{"orders", 0, 3012}, {"orders-eu", 3, 17}}};
+  const std::string snapshot = a.engine.write_snapshot(at);
+  Runner b;
+  const RestoreResult r = b.engine.restore_snapshot(snapshot);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.input, at);
+  EXPECT_EQ(r.input_position, 3000u);
+  EXPECT_EQ(b.engine.write_snapshot(at), snapshot);
+}
+
+TEST(Snapshot, a_version_2_snapshot_restores_with_no_input_offsets) {
+  // SnapshotBytes below writes the version 2 layout.
+  Engine engine(test_config());
+  const std::string v3 = engine.write_snapshot(SnapshotInput{7, 99, {{"orders", 0, 8}}});
+  std::string v2 = "TCMESNAP";
+  for (std::uint32_t i = 0, v = 2; i < 4; ++i) v2.push_back(char(v >> (8 * i) & 0xff));
+  // version 3 adds i64 taken_ns, u32 count and the offsets after the input position
+  const std::size_t offsets_size = 8 + 4 + (4 + 6) + 4 + 8;
+  v2 += v3.substr(12, 8);
+  v2 += v3.substr(20 + offsets_size, v3.size() - 4 - (20 + offsets_size));
+  boost::crc_32_type crc;
+  crc.process_bytes(v2.data(), v2.size());
+  for (std::uint32_t i = 0, c = crc.checksum(); i < 4; ++i) v2.push_back(char(c >> (8 * i) & 0xff));
+  Engine restored(test_config());
+  const RestoreResult r = restored.restore_snapshot(v2);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.input.orders, 7u);
+  EXPECT_EQ(r.input.taken_ns, 0);
+  EXPECT_TRUE(r.input.offsets.empty());
+}
+
+TEST(Snapshot, an_invalid_input_offset_is_refused) {
+  Engine engine(test_config());
+  const RestoreResult r = Engine(test_config()).restore_snapshot(engine.write_snapshot(SnapshotInput{1, 5, {{"orders", -1, 3}}}));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "matching engine snapshot: invalid input offset orders/-1/3");
+}
+
 class BadSnapshot : public ::testing::Test {
  protected:
   void SetUp() override {
