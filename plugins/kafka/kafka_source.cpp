@@ -359,6 +359,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
             s.started = true;
         }
         context_->log().info("assigned {}", describe(parts));
+        if (cooperative && settling_callbacks_ > 0) --settling_callbacks_;
         if (cooperative) {
             if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), parts)) {
                 context_->log().error("incremental assign failed: {}", rd_kafka_error_string(e));
@@ -373,6 +374,18 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         revoking_ = true;
         revoke_cooperative_ = cooperative;
+        if (cooperative) {
+            // This member gives partitions up, so after this rebalance's
+            // assign callback librdkafka joins again, and that join's assign
+            // callback ends it. A commit sent meanwhile carries the old
+            // generation; librdkafka 2.0.2 takes its ILLEGAL_GENERATION as
+            // "assignment lost" and revokes everything, uncommitted
+            // (librdkafka issue #4059): the partitions are read again from
+            // older commits. Periodic commits wait for the two callbacks
+            // (or 30 s); the revoke's own commit goes out before the join.
+            settling_callbacks_ = 2;
+            settle_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        }
         for (int i = 0; i < parts->cnt; ++i) {
             const TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
             state(tp).revoking = true;
@@ -477,7 +490,8 @@ void KafkaSource::schedule_commit() {
     commit_timer_->expires_after(commit_interval_);
     commit_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec || closing_ || !consumer_) return;
-        commit(tracker_.take_commits(), false);
+        if (settling_callbacks_ > 0 && std::chrono::steady_clock::now() > settle_deadline_) settling_callbacks_ = 0;
+        if (settling_callbacks_ == 0) commit(tracker_.take_commits(), false);  // else offered again next time
         update_lag();
         schedule_commit();
     });
