@@ -382,8 +382,9 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
             // "assignment lost" and revokes everything, uncommitted
             // (librdkafka issue #4059): the partitions are read again from
             // older commits. Periodic commits wait for the two callbacks
-            // (or 30 s); the revoke's own commit goes out before the join.
-            settling_callbacks_ = 2;
+            // (one after a lost assignment: no assign callback comes before
+            // the join), or 30 s; the revoke's own commit goes out before the join.
+            settling_callbacks_ = rd_kafka_assignment_lost(consumer_.get()) ? 1 : 2;
             settle_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(30);
         }
         for (int i = 0; i < parts->cnt; ++i) {
