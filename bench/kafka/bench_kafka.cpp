@@ -12,7 +12,8 @@
 //     error or Ctrl-C). Every run uses a fresh topic (P partitions) and a
 //     fresh consumer group.
 //   - raw: this process, two threads. The producer (enable.idempotence,
-//     acks=all, linger.ms=1: the plugin's defaults) paces like mock_source
+//     acks=all, linger.ms=1, max.in.flight.requests.per.connection=1: the
+//     plugin's defaults) paces like mock_source
 //     (wakes at most once per ms, sends what is due, stamped when the batch
 //     is built, CLOCK_REALTIME) and sends the same message the plugin sends:
 //     the same payload bytes, the same key, the tc.channel, tc.seq,
@@ -308,6 +309,7 @@ void raw_producer(const Config& cfg, const RawSpec& spec, const std::string& pay
     set(conf, "enable.idempotence", "true");
     set(conf, "acks", "all");
     set(conf, "linger.ms", "1");
+    set(conf, "max.in.flight.requests.per.connection", "1");
     rd_kafka_conf_set_opaque(conf, &failures);
     rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
         if (m->err) ++*static_cast<std::atomic<std::uint64_t>*>(opaque);
@@ -693,7 +695,7 @@ int main(int argc, char** argv) {
         std::printf("\n  payload %zu bytes, %d keys round robin, topic of %d partitions (fresh topic and group per run), headers tc.channel,\n"
                     "    tc.seq, tc.origin_ns, tc.hop.kafka_out on both sides; latency = receive - send stamp (CLOCK_REALTIME, same host)\n",
                     cfg.payload_bytes, cfg.keys, cfg.partitions);
-        std::printf("  producer: enable.idempotence=true acks=all linger.ms=1; consumer: fetch.wait.max.ms=5 auto.offset.reset=earliest\n");
+        std::printf("  producer: enable.idempotence=true acks=all linger.ms=1 max.in.flight.requests.per.connection=1; consumer: fetch.wait.max.ms=5 auto.offset.reset=earliest\n");
         std::printf("  raw: this process, producer thread (paced like mock_source: wakes at most once per ms, batch <= 256) + consumer thread\n"
                     "    (rd_kafka_consumer_poll, auto-commit every 200 ms), production starts once the consumer is assigned\n");
         std::printf("  tickcast: gateway tickcastd (kafka_source -> capture_sink; latency = hops.kafka_in - origin_ns) started first,\n"

@@ -216,10 +216,17 @@ void KafkaSource::read_start_positions() {
 // --- reading -----------------------------------------------------------------
 
 void KafkaSource::drain() {
-    if (!consumer_ || closing_ || waiting_) return;
+    if (!consumer_ || closing_) return;
+    // Waiting for capacity: once the partitions are paused no new messages
+    // come (librdkafka drops what it had fetched for them and fetches again
+    // from the last message polled), but rebalances, commit results and
+    // errors still arrive here and must be served, or a stalled sink would
+    // stall the whole group and revoke_timeout could never apply.
+    const bool events_only = waiting_;
+    if (events_only && !backpressure_paused_) return;  // the pause timer calls back
     bool queue_empty = false;
     int empty_polls = 0;
-    while (pending_.size() < batch_max_) {
+    while (events_only || pending_.size() < batch_max_) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 0);
         if (!m) {
             // consumer_poll may return after serving a callback with more queued.
@@ -233,6 +240,7 @@ void KafkaSource::drain() {
         rd_kafka_message_destroy(m);
         if (!consumer_ || closing_) return;
     }
+    if (events_only) return;  // when_ready calls back
     emit_pending();
     if (!pending_.empty() && context_->capacity() == 0)
         wait_for_capacity();
@@ -312,6 +320,7 @@ void KafkaSource::wait_for_capacity() {
         if (ec || !waiting_ || !consumer_) return;
         backpressure_paused_ = true;
         update_pauses();
+        drain();  // serve what queued up meanwhile (the watcher only signals an empty queue filling)
     });
     context_->when_ready([this] {
         waiting_ = false;
@@ -404,6 +413,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
             s.started = true;
         }
         context_->log().info("assigned {}", describe(parts));
+        if (cooperative && settling_callbacks_ > 0) --settling_callbacks_;
         if (cooperative) {
             if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), parts)) {
                 context_->log().error("incremental assign failed: {}", rd_kafka_error_string(e));
@@ -418,6 +428,19 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         revoking_ = true;
         revoke_cooperative_ = cooperative;
+        if (cooperative) {
+            // This member gives partitions up, so after this rebalance's
+            // assign callback librdkafka joins again, and that join's assign
+            // callback ends it. A commit sent meanwhile carries the old
+            // generation; librdkafka 2.0.2 takes its ILLEGAL_GENERATION as
+            // "assignment lost" and revokes everything, uncommitted
+            // (librdkafka issue #4059): the partitions are read again from
+            // older commits. Periodic commits wait for the two callbacks
+            // (one after a lost assignment: no assign callback comes before
+            // the join), or 30 s; the revoke's own commit goes out before the join.
+            settling_callbacks_ = rd_kafka_assignment_lost(consumer_.get()) ? 1 : 2;
+            settle_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        }
         for (int i = 0; i < parts->cnt; ++i) {
             const TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
             state(tp).revoking = true;
@@ -428,7 +451,16 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
             revoke_timer_->expires_after(revoke_timeout_);
             revoke_timer_->async_wait([this](boost::system::error_code ec) {
                 if (ec || !revoking_) return;
-                context_->log().warn("revoke_timeout: giving up partitions with unacknowledged events; their next owner reads them again");
+                std::string late;
+                for (const auto& [tp, s] : partitions_)
+                    if (const std::size_t n = s.revoking ? tracker_.unacked(tp) : 0; n > 0) {
+                        const std::int64_t c = tracker_.commit_point(tp);
+                        late += (late.empty() ? "" : ", ") + tp.str() + " (" + std::to_string(n) + " batch" + (n == 1 ? "" : "es") +
+                                ", committed " + (c < 0 ? std::string("nothing") : "up to offset " + std::to_string(c)) + ")";
+                    }
+                context_->log().warn("revoke_timeout ({} ms) passed with events of {} not acknowledged by every sink: giving the "
+                                     "partitions up without committing those events; their next owner reads them again",
+                                     as_ms(revoke_timeout_).count(), late);
                 finish_revoke();
             });
         }
@@ -455,14 +487,19 @@ void KafkaSource::finish_revoke() {
         if (s.revoking) revoked.push_back(tp);
     // Synchronous: the next owner must find these commits.
     commit(tracker_.commits_for(revoked), true);
-    PartitionList list(rd_kafka_topic_partition_list_new(int(revoked.size())));
+    PartitionList list(rd_kafka_topic_partition_list_new(int(revoked.size()))), paused(rd_kafka_topic_partition_list_new(1));
     for (const TopicPartition& tp : revoked) {
         rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+        if (partitions_[tp].paused) rd_kafka_topic_partition_list_add(paused.get(), tp.topic.c_str(), tp.partition);
         tracker_.forget(tp);
         PartitionState& s = partitions_[tp];
         s.assigned = s.revoking = s.held = s.paused = false;
         s.lag->Set(0);
     }
+    // librdkafka keeps an application pause across unassign and assign: a
+    // partition given up while paused would come back paused, and we would
+    // not know. Resumed here, it comes back as our state says: not paused.
+    if (paused->cnt) rd_kafka_resume_partitions(consumer_.get(), paused.get());
     if (revoke_cooperative_) {
         if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), list.get())) {
             context_->log().error("incremental unassign failed: {}", rd_kafka_error_string(e));
@@ -508,7 +545,8 @@ void KafkaSource::schedule_commit() {
     commit_timer_->expires_after(commit_interval_);
     commit_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec || closing_ || !consumer_) return;
-        commit(tracker_.take_commits(), false);
+        if (settling_callbacks_ > 0 && std::chrono::steady_clock::now() > settle_deadline_) settling_callbacks_ = 0;
+        if (settling_callbacks_ == 0) commit(tracker_.take_commits(), false);  // else offered again next time
         update_lag();
         schedule_commit();
     });

@@ -132,6 +132,10 @@ private:
     bool waiting_ = false;         // for capacity (when_ready pending)
     bool backpressure_paused_ = false;
     bool revoking_ = false, revoke_cooperative_ = false;
+    // Cooperative protocol: rebalance callbacks still to come before the group
+    // settles (see on_rebalance); periodic commits wait for them.
+    int settling_callbacks_ = 0;
+    std::chrono::steady_clock::time_point settle_deadline_;
     bool stopping_ = false, closing_ = false, finished_ = false;
     std::uint64_t decode_errors_logged_ = 0;
 

@@ -10,8 +10,22 @@
 
 namespace tickcast::kafka::test {
 
+// TICKCAST_TEST_RDKAFKA_DEBUG (e.g. "cgrp,topic,fetch") turns on librdkafka's
+// debug contexts in every client; its lines log at debug level.
 inline std::string cluster_yaml(const std::string& brokers) {
-    return "resources:\n  bus: {plugin: kafka, brokers: " + brokers + ", connect_timeout: 20s}\n";
+    const char* debug = std::getenv("TICKCAST_TEST_RDKAFKA_DEBUG");
+    return "resources:\n  bus: {plugin: kafka, brokers: " + brokers + ", connect_timeout: 20s" +
+           (debug ? std::string(", librdkafka: {debug: \"") + debug + "\"}" : std::string()) + "}\n";
+}
+
+// "[host:port]" -> "host:port", for kcat.
+inline std::string bootstrap_of(const std::string& brokers) { return brokers.substr(1, brokers.size() - 2); }
+
+// Messages librdkafka reported as not delivered by the kafka_sink of `pipeline`:
+// mock_source only logs a failed batch, so a test must look here to tell a
+// producer-side loss from a consumer-side one.
+inline double delivery_failures(const DaemonRun& run, const std::string& pipeline = "produce") {
+    return metric(run.metrics(), "tickcast_kafka_sink_delivery_failures_total{pipeline=\"" + pipeline + "\",plugin=\"kafka_sink\"}");
 }
 
 // kafka_sink -> topic -> kafka_source: every event arrives once, in order per key.
@@ -27,7 +41,8 @@ inline void round_trip(const std::string& brokers, std::size_t total) {
     const Captured got = wait_for({out}, total, 120s);
     run.shutdown();
     EXPECT_EQ(run.wait(), 0);
-    EXPECT_TRUE(complete(got, 8, total / 8));
+    EXPECT_EQ(delivery_failures(run), 0);
+    EXPECT_TRUE(complete_in_topic(got, 8, total / 8, bootstrap_of(brokers), topic));
     EXPECT_TRUE(in_order_per_key(got));
     EXPECT_EQ(got.duplicates(), 0u) << "a clean run delivers every event once";
     const std::string m = run.metrics();
@@ -40,6 +55,7 @@ inline void produce(const std::string& brokers, const std::string& topic, std::s
     DaemonRun run(cluster_yaml(brokers) + "pipelines:\n  produce:\n    source: " + feed(total) +
                   "\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic + "}]\n");
     ASSERT_EQ(run.wait(), 0);
+    ASSERT_EQ(delivery_failures(run), 0);
 }
 
 inline std::string write_consumer_config(const TempDir& dir, const std::string& name, const std::string& brokers,
@@ -75,7 +91,7 @@ inline void crash_restart(const std::string& brokers) {
     Captured after = wait_for({out1, out2}, total, 90s);
     second.signal(SIGTERM);
     EXPECT_EQ(second.wait(), 0) << second.err();
-    EXPECT_TRUE(complete(after, 8, total / 8));
+    EXPECT_TRUE(complete_in_topic(after, 8, total / 8, bootstrap_of(brokers), topic));
     Captured resumed;
     resumed.read(out2);
     EXPECT_TRUE(in_order_per_key(resumed));
@@ -103,7 +119,8 @@ inline void consumer_group(const std::string& brokers, const std::string& topic)
     const Captured both = wait_for({a, b}, total, 90s);
     run.shutdown();
     EXPECT_EQ(run.wait(), 0);
-    EXPECT_TRUE(complete(both, 8, total / 8));
+    EXPECT_EQ(delivery_failures(run), 0);
+    EXPECT_TRUE(complete_in_topic(both, 8, total / 8, bootstrap_of(brokers), topic));
     Captured ca, cb;
     ca.read(a);
     cb.read(b);
@@ -200,5 +217,6 @@ inline void start_positions(const std::string& brokers, const std::string& topic
         << "latest: only what was written after the source started";
     EXPECT_EQ(read_from(brokers, topic, group, "earliest", 160).lines, 160u) << "earliest: everything, the commits ignored";
 }
+
 
 }  // namespace tickcast::kafka::test

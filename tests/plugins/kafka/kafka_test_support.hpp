@@ -12,6 +12,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,8 +52,8 @@ public:
         core::check_plugins(config_, catalog, d);
         if (d.empty()) built_ = core::build_instances(config_, d);
         if (!d.empty()) throw std::runtime_error("bad test config: " + d.str());
-        daemon_ = std::make_unique<core::Daemon>(
-            config_, built_, core::Daemon::Options{.handle_signals = false, .serve_admin = false, .log_level = spdlog::level::warn});
+        daemon_ = std::make_unique<core::Daemon>(config_, built_,
+                                                 core::Daemon::Options{.handle_signals = false, .serve_admin = false, .log_level = log_level()});
         thread_ = std::thread([this] {
             exit_code_ = daemon_->run();
             ended_ = true;
@@ -72,6 +73,12 @@ public:
         return exit_code_;
     }
     bool ended() const { return ended_; }
+    // warn, unless TICKCAST_TEST_LOG_LEVEL says otherwise (e.g. info to see
+    // assignments, debug with TICKCAST_TEST_RDKAFKA_DEBUG to see librdkafka's).
+    static spdlog::level::level_enum log_level() {
+        const char* level = std::getenv("TICKCAST_TEST_LOG_LEVEL");
+        return level ? spdlog::level::from_str(level) : spdlog::level::warn;
+    }
     std::string metrics() const { return daemon_->metrics_text(); }
 
 private:
@@ -203,6 +210,82 @@ inline ::testing::AssertionResult complete(const Captured& c, std::size_t keys, 
             if (!got.count(s)) return ::testing::AssertionFailure() << ch << ": seq " << s << " missing";
     }
     return ::testing::AssertionSuccess();
+}
+
+// What `topic` holds, read with kcat from the start: where each (channel,
+// seq) sits ("topic[p]@offset" per copy) and each partition's first and last
+// offset and count. Tells a producer-side loss (not in the topic) from a
+// consumer-side one (in the topic, not delivered).
+struct TopicContents {
+    bool read = false;  // kcat read the topic
+    std::map<std::pair<std::string, std::uint64_t>, std::vector<std::string>> where;
+    struct Span {
+        std::int64_t first = -1, last = -1;
+        std::size_t count = 0;
+    };
+    std::map<int, Span> partitions;
+
+    std::string summary() const {
+        if (!read) return "kcat could not read the topic";
+        std::string out = "the topic holds";
+        for (const auto& [p, s] : partitions)
+            out += " [" + std::to_string(p) + "] offsets " + std::to_string(s.first) + ".." + std::to_string(s.last) + " (" +
+                   std::to_string(s.count) + ")";
+        return out;
+    }
+};
+
+inline TopicContents topic_contents(const std::string& bootstrap, const std::string& topic) {
+    TopicContents c;
+    Process read({"/usr/bin/kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p %o %h\n"});
+    if (read.wait(30s) != 0) return c;
+    c.read = true;
+    std::istringstream lines(read.out());
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        int partition = -1;
+        std::int64_t offset = -1;
+        std::string headers;
+        fields >> partition >> offset >> headers;
+        TopicContents::Span& span = c.partitions[partition];
+        if (span.count++ == 0) span.first = offset;
+        span.last = offset;
+        std::string channel;
+        std::uint64_t seq = 0;
+        for (std::size_t at = 0; at < headers.size();) {
+            const std::size_t end = std::min(headers.find(',', at), headers.size());
+            const std::string h = headers.substr(at, end - at);
+            if (h.rfind("tc.channel=", 0) == 0) channel = h.substr(11);
+            if (h.rfind("tc.seq=", 0) == 0) seq = std::stoull(h.substr(7));
+            at = end + 1;
+        }
+        c.where[{channel, seq}].push_back(topic + "[" + std::to_string(partition) + "]@" + std::to_string(offset));
+    }
+    return c;
+}
+
+// complete(), and on failure where each missing event is in the topic.
+inline ::testing::AssertionResult complete_in_topic(const Captured& c, std::size_t keys, std::size_t per_key,
+                                                    const std::string& bootstrap, const std::string& topic) {
+    ::testing::AssertionResult result = complete(c, keys, per_key);
+    if (result) return result;
+    const TopicContents contents = topic_contents(bootstrap, topic);
+    result << "\n  " << contents.summary();
+    std::size_t shown = 0;
+    for (std::size_t k = 0; k < keys && shown < 10; ++k) {
+        const std::string ch = "trades.K" + std::to_string(k);
+        const auto it = c.seqs.find(ch);
+        const std::set<std::uint64_t> got = it == c.seqs.end() ? std::set<std::uint64_t>{} : std::set<std::uint64_t>(it->second.begin(), it->second.end());
+        for (std::uint64_t s = 1; s <= per_key && shown < 10; ++s) {
+            if (got.count(s)) continue;
+            ++shown;
+            const auto at = contents.where.find({ch, s});
+            result << "\n  " << ch << " seq " << s << ": "
+                   << (at == contents.where.end() ? "not in the topic (lost before the consumer)"
+                                                  : "in the topic at " + at->second.front() + ", not delivered");
+        }
+    }
+    return result;
 }
 
 // Waits until the capture files together hold `distinct` distinct events.

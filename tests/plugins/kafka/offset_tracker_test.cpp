@@ -78,3 +78,42 @@ TEST(OffsetTracker, a_revoked_partition_is_forgotten_and_late_acks_are_ignored) 
     EXPECT_EQ(t.commit_point(p0), -1);
     EXPECT_TRUE(t.commits_for({p0}).empty());
 }
+
+// The hypotheses checked for the missing "seq 1" (the cause was the producer):
+// the tracker never commits past a partition's first range before it is
+// acknowledged, and an assignment's late acks never move the next one's commit.
+TEST(OffsetTracker, a_partitions_first_range_acknowledged_last_holds_the_commit_at_nothing) {
+    OffsetTracker t;
+    t.emitted(p0, 0, 0, 1);  // the partition's first message alone
+    t.emitted(p0, 1, 9, 2);
+    t.emitted(p1, 0, 4, 2);
+    t.acked(2);
+    EXPECT_EQ(t.commit_point(p0), -1) << "offset 0 is not acknowledged: nothing may be committed";
+    EXPECT_EQ(t.take_commits(), (std::vector<PartitionOffset>{{p1, 5}}));
+    t.acked(1);
+    EXPECT_EQ(t.take_commits(), (std::vector<PartitionOffset>{{p0, 10}}));
+}
+
+TEST(OffsetTracker, late_acks_of_a_revoked_assignment_do_not_move_the_next_assignments_commit) {
+    OffsetTracker t;
+    t.emitted(p0, 0, 9, 1);
+    t.emitted(p0, 10, 19, 2);
+    t.forget(p0);            // revoked with both batches in flight (revoke_timeout)
+    t.emitted(p0, 0, 4, 3);  // assigned again: read from the last commit (none)
+    t.acked(2);
+    t.acked(1);
+    EXPECT_EQ(t.commit_point(p0), -1) << "acks of the old assignment commit nothing of the new one";
+    EXPECT_EQ(t.unacked(p0), 1u);
+    t.acked(3);
+    EXPECT_EQ(t.commit_point(p0), 5);
+}
+
+TEST(OffsetTracker, a_failure_reported_after_the_partition_was_revoked_asks_for_no_reread) {
+    OffsetTracker t;
+    t.emitted(p0, 0, 9, 1);
+    t.forget(p0);
+    EXPECT_TRUE(t.failed(1).empty());
+    t.emitted(p0, 0, 9, 2);
+    t.acked(2);
+    EXPECT_EQ(t.commit_point(p0), 10);
+}
