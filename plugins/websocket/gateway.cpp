@@ -129,7 +129,13 @@ void Gateway::publish(const Event& e) {
     if (ch.keeps_book) checksum = advance_book(ch, e.seq, e.payload_view());
     const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view(), checksum);
     if (e.seq != 0) {
-        ch.recent.push_back({e.seq, message, e.payload});
+        // The payload only while the book waits for its first snapshot
+        // (seed_book re-encodes those messages with checksums): a payload may
+        // share its memory with thousands of other events (the matching
+        // stage's PayloadSlabs), and an entry of `recent` would keep all of
+        // it alive for as long as the entry stays, which on a quiet channel
+        // is hours.
+        ch.recent.push_back({e.seq, message, ch.keeps_book && !ch.book_valid ? e.payload : Payload()});
         if (ch.recent.size() > recent_capacity) ch.recent.pop_front();
     }
     std::uint64_t delivered = 0;
@@ -185,10 +191,18 @@ void Gateway::seed_book(Channel& ch, const CacheSnapshot& snapshot) {
     ch.book_seq = snapshot.seq;
     for (Recorded& r : ch.recent) {
         if (r.seq <= ch.book_seq) continue;
-        const std::optional<std::uint32_t> checksum = advance_book(ch, r.seq, r.payload ? std::string_view(*r.payload) : std::string_view());
+        if (!r.payload) {
+            // Recorded while an earlier book was valid, which then broke: its
+            // message cannot be re-encoded; no checksums until the next snapshot.
+            forget_book(ch);
+            break;
+        }
+        const std::optional<std::uint32_t> checksum = advance_book(ch, r.seq, *r.payload);
         if (!checksum) break;
         r.message = encode_event(ch.name, r.seq, ch.epoch, *r.payload, checksum);
     }
+    if (ch.book_valid)
+        for (Recorded& r : ch.recent) r.payload.reset();  // the messages carry their checksums now
 }
 
 void Gateway::read_book(const std::string& name, int attempt) {

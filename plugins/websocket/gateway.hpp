@@ -141,7 +141,7 @@ private:
     struct Recorded {
         std::uint64_t seq;
         Message message;
-        Payload payload;  // the event's, to re-encode the message once the depth book is known
+        Payload payload;  // the event's while the depth book is not known, to re-encode the message then; else null
     };
     struct Channel {
         std::string name;
