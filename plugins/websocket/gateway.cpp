@@ -139,8 +139,12 @@ void Gateway::publish(const Event& e) {
         if (ch.recent.size() > recent_capacity) ch.recent.pop_front();
     }
     std::uint64_t delivered = 0;
+    bool waiting = false;  // a subscriber's snapshot or history is being read
     for (auto& [session, sub] : ch.subscribers) {
-        if (!sub.live) continue;  // its snapshot merge will take it from `recent`
+        if (!sub.live) {
+            waiting = true;
+            continue;  // its snapshot merge will take it from `recent`
+        }
         if (e.seq != 0) {
             if (e.seq <= sub.last_seq) continue;  // already in its snapshot
             if (sub.last_seq != 0 && e.seq != sub.last_seq + 1) {
@@ -158,6 +162,12 @@ void Gateway::publish(const Event& e) {
         session->send(message, ch.book_valid ? &ch.name : nullptr);
         ++delivered;
     }
+    // With nobody waiting on `recent`, a short tail is enough for the next
+    // subscriber's snapshot (a cache a little behind the gateway); it grows
+    // again while someone waits. Full, it holds recent_capacity messages
+    // per channel: ~3 MB of a busy depth channel.
+    const std::size_t keep = waiting || (ch.keeps_book && !ch.book_valid) ? recent_capacity : recent_tail;
+    while (ch.recent.size() > keep) ch.recent.pop_front();
     counters_.deliveries->Increment(double(delivered));
 }
 
