@@ -28,6 +28,7 @@ Gateway::Counters make_counters(Metrics& m) {
         &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "resumed"}}),
         &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "refused"}}),
         &m.counter("tickcast_websocket_conflations_total", "Times a slow client's queued depth deltas were replaced by the latest state"),
+        &m.gauge("tickcast_websocket_channels", "Channels the gateway keeps state for: published to, or subscribed"),
     };
 }
 }  // namespace
@@ -76,6 +77,7 @@ void Gateway::release_sessions() {
 Gateway::Channel& Gateway::channel(const std::string& name) {
     auto [it, fresh] = channels_.try_emplace(name);
     if (fresh) {
+        counters_.channels->Set(double(channels_.size()));
         it->second.name = name;
         it->second.epoch = epoch_base_ + "-0";
         it->second.keeps_book = cache_ && split_channel(name).first == "depth";

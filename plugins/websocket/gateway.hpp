@@ -131,6 +131,7 @@ public:
         prometheus::Counter* resumed;
         prometheus::Counter* resume_refused;
         prometheus::Counter* conflations;
+        prometheus::Gauge* channels;
     };
     Counters& counters() { return counters_; }
 
