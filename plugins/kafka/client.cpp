@@ -8,6 +8,27 @@
 
 namespace tickcast::kafka {
 
+namespace {
+
+// librdkafka's secrets (sasl.password, ssl.key.password, OAuth client
+// secrets, a JAAS config, PEM private keys) usually come from ${VAR} to keep
+// them out of files: an error about one names the property, never its value.
+bool secret_property(std::string_view name) {
+    for (std::string_view part : {"password", "secret", "jaas", "key.pem", "oauthbearer.config"})
+        if (name.find(part) != std::string_view::npos) return true;
+    return false;
+}
+
+// "name = 'value': error" for an error message, the value (also where
+// librdkafka's own text repeats it) hidden for a secret property.
+std::string describe(const std::string& name, const std::string& value, std::string error) {
+    if (!secret_property(name)) return "librdkafka property '" + name + "' = '" + value + "': " + error;
+    for (std::size_t at; !value.empty() && (at = error.find(value)) != std::string::npos;) error.replace(at, value.size(), "***");
+    return "librdkafka property '" + name + "' (value hidden): " + error;
+}
+
+}  // namespace
+
 Properties read_properties(const ConfigNode& map) {
     Properties out;
     if (!map.defined()) return out;
@@ -19,7 +40,7 @@ Properties read_properties(const ConfigNode& map) {
         switch (rd_kafka_conf_set(probe.get(), name.text().c_str(), value.text().c_str(), error, sizeof error)) {
             case RD_KAFKA_CONF_OK: break;
             case RD_KAFKA_CONF_UNKNOWN: name.fail("librdkafka property '" + name.text() + "': " + error);
-            default: value.fail("librdkafka property '" + name.text() + "' = '" + value.text() + "': " + error);
+            default: value.fail(describe(name.text(), value.text(), error));
         }
         out.emplace_back(name.text(), value.text());
     }
@@ -30,7 +51,7 @@ void apply_properties(rd_kafka_conf_t* conf, const Properties& properties) {
     for (const auto& [name, value] : properties) {
         char error[512];
         if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK)
-            throw std::runtime_error("librdkafka property '" + name + "' = '" + value + "': " + error);
+            throw std::runtime_error(describe(name, value, error));
     }
 }
 

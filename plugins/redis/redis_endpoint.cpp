@@ -34,6 +34,18 @@ void take_credentials(std::string& rest, RedisEndpoint& e) {
     }
 }
 
+// The URL as an error may quote it: credentials (anything before the last
+// '@' after the scheme) become "***". The URL often comes from an
+// environment variable (${REDIS_URL}) precisely to keep the password out of
+// files; tickcastd validate and the log must not print it either.
+std::string redacted(const std::string& url) {
+    const auto at = url.rfind('@');
+    if (at == std::string::npos) return url;
+    const auto scheme = url.find("://");
+    const std::size_t from = scheme != std::string::npos && scheme < at ? scheme + 3 : 0;
+    return url.substr(0, from) + "***" + url.substr(at);
+}
+
 }  // namespace
 
 std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string& error) {
@@ -57,7 +69,7 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string
         return e;
     }
     if (url.rfind("redis://", 0) != 0) {
-        error = "expected redis://[user:password@]host[:port][/db] or unix:///path, got '" + url + "'";
+        error = "expected redis://[user:password@]host[:port][/db] or unix:///path, got '" + redacted(url) + "'";
         return std::nullopt;
     }
     std::string rest = url.substr(8);
@@ -82,7 +94,7 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string
         e.port = static_cast<unsigned short>(port);
     }
     if (e.host.empty()) {
-        error = "no host in '" + url + "'";
+        error = "no host in '" + redacted(url) + "'";
         return std::nullopt;
     }
     return e;

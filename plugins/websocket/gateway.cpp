@@ -28,6 +28,7 @@ Gateway::Counters make_counters(Metrics& m) {
         &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "resumed"}}),
         &m.counter("tickcast_websocket_resumes_total", "Subscriptions resumed from a seq", {{"result", "refused"}}),
         &m.counter("tickcast_websocket_conflations_total", "Times a slow client's queued depth deltas were replaced by the latest state"),
+        &m.gauge("tickcast_websocket_channels", "Channels the gateway keeps state for: published to, or subscribed"),
     };
 }
 }  // namespace
@@ -76,6 +77,7 @@ void Gateway::release_sessions() {
 Gateway::Channel& Gateway::channel(const std::string& name) {
     auto [it, fresh] = channels_.try_emplace(name);
     if (fresh) {
+        counters_.channels->Set(double(channels_.size()));
         it->second.name = name;
         it->second.epoch = epoch_base_ + "-0";
         it->second.keeps_book = cache_ && split_channel(name).first == "depth";
@@ -137,12 +139,22 @@ void Gateway::publish(const Event& e) {
     if (ch.keeps_book) checksum = advance_book(ch, e.seq, e.payload_view());
     const Message message = encode_event(ch.name, e.seq, ch.epoch, e.payload_view(), checksum);
     if (e.seq != 0) {
-        ch.recent.push_back({e.seq, message, e.payload});
+        // The payload only while the book waits for its first snapshot
+        // (seed_book re-encodes those messages with checksums): a payload may
+        // share its memory with thousands of other events (the matching
+        // stage's PayloadSlabs), and an entry of `recent` would keep all of
+        // it alive for as long as the entry stays, which on a quiet channel
+        // is hours.
+        ch.recent.push_back({e.seq, message, ch.keeps_book && !ch.book_valid ? e.payload : Payload()});
         if (ch.recent.size() > recent_capacity) ch.recent.pop_front();
     }
     std::uint64_t delivered = 0;
+    bool waiting = false;  // a subscriber's snapshot or history is being read
     for (auto& [session, sub] : ch.subscribers) {
-        if (!sub.live) continue;  // its snapshot merge will take it from `recent`
+        if (!sub.live) {
+            waiting = true;
+            continue;  // its snapshot merge will take it from `recent`
+        }
         if (e.seq != 0) {
             if (e.seq <= sub.last_seq) continue;  // already in its snapshot
             if (sub.last_seq != 0 && e.seq != sub.last_seq + 1) {
@@ -160,6 +172,12 @@ void Gateway::publish(const Event& e) {
         session->send(message, ch.book_valid ? &ch.name : nullptr);
         ++delivered;
     }
+    // With nobody waiting on `recent`, a short tail is enough for the next
+    // subscriber's snapshot (a cache a little behind the gateway); it grows
+    // again while someone waits. Full, it holds recent_capacity messages
+    // per channel: ~3 MB of a busy depth channel.
+    const std::size_t keep = waiting || (ch.keeps_book && !ch.book_valid) ? recent_capacity : recent_tail;
+    while (ch.recent.size() > keep) ch.recent.pop_front();
     counters_.deliveries->Increment(double(delivered));
 }
 
@@ -193,10 +211,18 @@ void Gateway::seed_book(Channel& ch, const CacheSnapshot& snapshot) {
     ch.book_seq = snapshot.seq;
     for (Recorded& r : ch.recent) {
         if (r.seq <= ch.book_seq) continue;
-        const std::optional<std::uint32_t> checksum = advance_book(ch, r.seq, r.payload ? std::string_view(*r.payload) : std::string_view());
+        if (!r.payload) {
+            // Recorded while an earlier book was valid, which then broke: its
+            // message cannot be re-encoded; no checksums until the next snapshot.
+            forget_book(ch);
+            break;
+        }
+        const std::optional<std::uint32_t> checksum = advance_book(ch, r.seq, *r.payload);
         if (!checksum) break;
         r.message = encode_event(ch.name, r.seq, ch.epoch, *r.payload, checksum);
     }
+    if (ch.book_valid)
+        for (Recorded& r : ch.recent) r.payload.reset();  // the messages carry their checksums now
 }
 
 void Gateway::read_book(const std::string& name, int attempt) {

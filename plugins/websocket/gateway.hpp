@@ -10,9 +10,10 @@
 // so none of this needs a lock and an event goes from write() to every
 // socket write on the thread that received it.
 //
-// Snapshot then deltas: while a subscriber's snapshot read is in flight the
-// channel records the messages it encodes (`recent`, seq-ordered, contiguous
-// within an epoch). When the snapshot (seq S) arrives the subscriber gets it,
+// Snapshot then deltas: a subscribed channel records the messages it
+// encodes (`recent`, seq-ordered, contiguous within an epoch; a short tail
+// while every subscriber is live, up to recent_capacity while a snapshot
+// read is in flight). When the snapshot (seq S) arrives the subscriber gets it,
 // then the recorded messages with seq > S, and is live from there on. If the
 // recorded messages do not reach back to S+1 (the cache lags the gateway, or
 // more arrived than `recent` holds) the snapshot is read again. A resume
@@ -46,8 +47,11 @@ class WebSocketSession;
 
 class Gateway : public std::enable_shared_from_this<Gateway> {
 public:
-    // Messages recorded per subscribed channel for the snapshot merge.
+    // Messages recorded per subscribed channel for the snapshot merge: at
+    // most recent_capacity while a subscriber waits for its snapshot or
+    // history (or the depth book for its first snapshot), else the last recent_tail.
     static constexpr std::size_t recent_capacity = 4096;
+    static constexpr std::size_t recent_tail = 256;
     static constexpr int snapshot_attempts = 6;
     // Stream entries per XRANGE while resuming.
     static constexpr std::size_t history_batch = 1000;
@@ -127,6 +131,7 @@ public:
         prometheus::Counter* resumed;
         prometheus::Counter* resume_refused;
         prometheus::Counter* conflations;
+        prometheus::Gauge* channels;
     };
     Counters& counters() { return counters_; }
 
@@ -141,7 +146,7 @@ private:
     struct Recorded {
         std::uint64_t seq;
         Message message;
-        Payload payload;  // the event's, to re-encode the message once the depth book is known
+        Payload payload;  // the event's while the depth book is not known, to re-encode the message then; else null
     };
     struct Channel {
         std::string name;

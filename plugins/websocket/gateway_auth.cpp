@@ -59,6 +59,13 @@ void Gateway::drop_subscription(Channel& ch, WebSocketSession& session) {
     if (ch.subscribers.empty()) {
         ch.recent.clear();
         forget_book(ch);
+        // A channel nothing was ever published to holds nothing worth
+        // keeping: forget it, or a client naming made-up channels grows the
+        // gateway without bound. (Pending cache replies look their channel up.)
+        if (ch.last_seq == 0 && ch.epoch_counter == 0) {
+            channels_.erase(channels_.find(ch.name));
+            counters_.channels->Set(double(channels_.size()));
+        }
     }
 }
 

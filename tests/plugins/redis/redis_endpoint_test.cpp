@@ -46,3 +46,20 @@ TEST(RedisUrl, bad_urls_say_what_is_wrong) {
     EXPECT_NE(err.find("no host"), std::string::npos) << err;
     EXPECT_FALSE(parse_redis_url("unix://relative.sock", err));
 }
+
+// Security review (docs/reliability.md): the URL usually comes from the
+// environment to keep its password out of files; an error about it must not
+// print the password (tickcastd validate, the log).
+TEST(RedisUrl, errors_never_quote_the_password) {
+    for (const char* url : {"rediss://app:hunter2@cache:6379", "http://:hunter2@cache", "redis://app:hunter2@", "redis://:hunter2@:6379",
+                            "redis://:hun@ter2@", "hunter2@cache"}) {
+        std::string err;
+        EXPECT_FALSE(parse_redis_url(url, err)) << url;
+        EXPECT_FALSE(err.empty()) << url;
+        EXPECT_EQ(err.find("hunter2"), std::string::npos) << err;
+        EXPECT_EQ(err.find("ter2"), std::string::npos) << err;
+    }
+    std::string err;
+    parse_redis_url("rediss://app:hunter2@cache:6379", err);
+    EXPECT_NE(err.find("got 'rediss://***@cache:6379'"), std::string::npos) << "the rest still says what was wrong: " << err;
+}

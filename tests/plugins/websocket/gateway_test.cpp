@@ -376,3 +376,42 @@ TEST(WebSocketGateway, on_sigterm_every_client_is_told_it_is_draining_then_close
     }
     stopper.join();
 }
+
+// Soak and security review (docs/reliability.md): a client that names
+// channels nobody publishes (made-up symbols, in any number of
+// subscribe/unsubscribe rounds or connections) leaves no state behind;
+// channels with events keep theirs (seq, epoch) for later subscribers.
+TEST(WebSocketGateway, channels_nobody_publishes_are_forgotten_when_their_last_subscriber_leaves) {
+    GatewayUnderTest g;
+    g.cache({"LPUSH", "trades:X", R"({"type":"trade","seq":1,"price":"1"})"});
+    g.cache({"HSET", "ticker:X", "trade_seq", "1"});
+    g.publish("trades.X", 1, R"({"type":"trade","price":"1"})");
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["trades.X"],"id":1})");
+    ASSERT_TRUE(c.read_type("snapshot"));
+    ASSERT_TRUE(eventually([&] { return g.metric("tickcast_websocket_channels") == 1; })) << g.metric("tickcast_websocket_channels");
+    for (int round = 0; round < 4; ++round) {
+        std::string list;
+        for (int i = 0; i < 50; ++i) list += (i ? ",\"" : "\"") + std::string(i % 2 ? "trades.R" : "depth.R") + std::to_string(round * 50 + i) + "\"";
+        c.send(R"({"op":"subscribe","channels":[)" + list + R"(],"id":2})");
+        ASSERT_TRUE(c.read_type("ack"));
+        EXPECT_EQ(g.metric("tickcast_websocket_channels"), 51);
+        c.send(R"({"op":"unsubscribe","channels":[)" + list + R"(],"id":3})");
+        until_pong(c, 4 + round);
+        EXPECT_EQ(g.metric("tickcast_websocket_channels"), 1) << "round " << round;
+    }
+    {
+        WsClient leaving(g.address());
+        leaving.send(R"({"op":"subscribe","channels":["trades.GONE","orders.nobody","trades.X"],"id":1})");
+        leaving.read_type("error");  // orders.* needs a token: the whole request is refused
+        leaving.send(R"({"op":"subscribe","channels":["trades.GONE","depth.GONE","trades.X"],"id":2})");
+        ASSERT_TRUE(leaving.read_type("ack"));
+        EXPECT_EQ(g.metric("tickcast_websocket_channels"), 3);
+    }
+    EXPECT_TRUE(eventually([&] { return g.metric("tickcast_websocket_channels") == 1; })) << g.metric("tickcast_websocket_channels");
+    // trades.X kept its seq: the next event continues it.
+    g.publish("trades.X", 2, R"({"type":"trade","price":"2"})");
+    auto e = c.read_type("event");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->at("seq").as_int64(), 2);
+}

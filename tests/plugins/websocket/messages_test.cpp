@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "auth_token.hpp"
 #include "depth_book.hpp"
 #include "messages.hpp"
@@ -84,6 +86,53 @@ TEST(WebSocketMessages, tokens_are_user_expiry_and_the_hex_hmac_sha256_of_both) 
     EXPECT_EQ(v.verify(token, 1795693122).code, error_code::token_expired);
     EXPECT_EQ(TokenVerifier("another secret!!").verify(token, 0).code, error_code::bad_token);
     EXPECT_TRUE(v.verify(v.mint("a.b", 10), 0).ok) << "a user may hold dots";
+}
+
+// Security review (docs/reliability.md): a token altered anywhere, or not a
+// token at all, is refused as bad_token; only a valid signature gets as far
+// as the expiry check.
+TEST(WebSocketMessages, altered_forged_and_malformed_tokens_are_refused) {
+    TokenVerifier v("0123456789abcdef");
+    const std::int64_t now = 1795693000;
+    const std::string alice = v.mint("alice", now + 600), sig = alice.substr(alice.rfind('.') + 1);
+    ASSERT_TRUE(v.verify(alice, now).ok);
+    std::string upper = alice;
+    for (char& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
+    std::string flipped = alice;
+    flipped[flipped.size() / 2 + 20] ^= 1;  // one bit of the signature
+    const std::vector<std::string> refused = {
+        "bob." + std::to_string(now + 600) + "." + sig,      // another user under alice's signature
+        "alice." + std::to_string(now + 6000) + "." + sig,   // a later expiry under the old signature
+        "alice.0" + std::to_string(now + 600) + "." + sig,   // the same number, other bytes signed
+        flipped,
+        alice.substr(0, alice.size() - 1),                   // a signature one digit short
+        alice + "0",                                         // one digit long
+        "alice." + std::to_string(now + 600) + "." + upper.substr(upper.rfind('.') + 1),  // upper-case hex
+        "alice." + std::to_string(now + 600) + "." + std::string(64, '0'),
+        "alice." + std::to_string(now + 600) + ".",
+        "alice." + std::to_string(now + 600),
+        "YWxpY2UuMTc5NTY5MzYwMA==",                          // base64, not the format
+        "alice.1795693600.8J+YgA==",
+        "",
+        ".",
+        "..",
+        "alice..",
+        ".1795693600." + sig,
+        "alice.-5." + sig,
+        "alice.1e9." + sig,
+        "al ice.1795693600." + sig,
+        std::string("alice") + char(0) + ".1795693600." + sig,
+        std::string(100000, 'a'),
+    };
+    for (const std::string& t : refused) {
+        const TokenCheck c = v.verify(t, now);
+        EXPECT_FALSE(c.ok) << t;
+        EXPECT_EQ(c.code, error_code::bad_token) << t;
+        EXPECT_TRUE(c.user.empty()) << t;
+    }
+    // Expiry is checked after the signature, and only a valid signature says "expired".
+    EXPECT_EQ(v.verify(alice, now + 600).code, error_code::token_expired);
+    EXPECT_EQ(v.verify(v.mint("alice", now - 1), now).code, error_code::token_expired);
 }
 
 TEST(WebSocketMessages, the_depth_checksum_covers_the_ten_best_levels_of_each_side_as_digits) {

@@ -62,3 +62,56 @@ TEST(WebSocketRest, bad_parameters_unknown_symbols_and_a_missing_cache_get_json_
     EXPECT_EQ(no_cache.status, 503);
     EXPECT_TRUE(no_cache.body.contains("error"));
 }
+
+// Security review (docs/reliability.md): `symbol`, `limit` and `levels` only
+// ever name keys of the cache's layout (PREFIX{trades,depth,ticker}:SYMBOL,
+// docs/redis.md) and no file. Keys planted next to the layout, which a
+// path, a glob, a ':' or an injected command could reach, never show, and
+// the cache is intact afterwards.
+TEST(WebSocketRest, parameters_cannot_reach_files_or_keys_outside_the_cache_layout) {
+    GatewayUnderTest g;
+    g.cache({"HSET", "depth:X", "seq", "9", "b:10", "2", "a:11", "5"});
+    g.cache({"HSET", "depth:X:hidden", "seq", "1", "b:1", "31337"});  // reachable only through a ':'
+    g.cache({"HSET", "depth:Xa", "seq", "1", "b:1", "31338"});        // only through a glob
+    auto redis = shared_redis().connect();
+    command(redis.get(), {"HSET", "depth:X", "seq", "1", "b:1", "31339"});  // outside the prefix
+    const std::string long_symbol(4000, 'A');
+    const std::vector<std::string> hostile = {
+        "/api/v1/depth?symbol=X:hidden",
+        "/api/v1/depth?symbol=X%3Ahidden",
+        "/api/v1/depth?symbol=X*",
+        "/api/v1/depth?symbol=X%2A",
+        "/api/v1/depth?symbol=X%3F",                 // '?'
+        "/api/v1/depth?symbol=X[a]",
+        "/api/v1/depth?symbol=X%5Ba%5D",
+        "/api/v1/depth?symbol=..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/v1/depth?symbol=../../../etc/passwd",
+        "/api/v1/depth?symbol=%2Fetc%2Fpasswd",
+        "/api/v1/trades?symbol=X%0D%0AFLUSHALL",     // CRLF: a second Redis command
+        "/api/v1/trades?symbol=X%0AFLUSHALL",
+        "/api/v1/trades?symbol=X%00hidden",
+        "/api/v1/trades?symbol=X%20Y",
+        "/api/v1/trades?symbol=" + long_symbol,
+        "/api/v1/trades?symbol=X&limit=1%0D%0AFLUSHALL",
+        "/api/v1/trades?symbol=X&limit=18446744073709551617",
+        "/api/v1/depth?symbol=X&levels=1e3",
+        "/api/v1/depth?symbol=X&levels=%2A",
+    };
+    for (const std::string& target : hostile) {
+        const std::string raw = http_get(g.address(), target);
+        EXPECT_EQ(raw.substr(0, raw.find("\r\n")).substr(8), " 400 Bad Request") << target << "\n" << raw.substr(0, 200);
+        for (const char* planted : {"31337", "31338", "31339", "root:"}) EXPECT_EQ(raw.find(planted), std::string::npos) << target;
+    }
+    // Paths other than the page and the two endpoints are not files.
+    for (const char* target : {"/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/www/index.html", "/api/v1/../../etc/passwd"}) {
+        const std::string raw = http_get(g.address(), target);
+        EXPECT_EQ(raw.substr(0, raw.find("\r\n")).substr(8), " 404 Not Found") << target;
+        EXPECT_EQ(raw.find("root:"), std::string::npos) << target;
+    }
+    // Dots are symbol characters, and ".." names the key PREFIXdepth:.. (absent), nothing above it.
+    EXPECT_EQ(get(g.address(), "/api/v1/depth?symbol=..").status, 404);
+    // Nothing was injected: the cache still answers, with its own key.
+    auto depth = get(g.address(), "/api/v1/depth?symbol=X");
+    EXPECT_EQ(json::serialize(depth.body), R"({"symbol":"X","seq":9,"bids":[["10","2"]],"asks":[["11","5"]]})");
+    command(redis.get(), {"DEL", "depth:X"});
+}

@@ -90,6 +90,22 @@ public:
         while (!closed_ && std::chrono::steady_clock::now() < deadline) read(std::chrono::milliseconds(100));
         return closed_;
     }
+    // A clean goodbye: sends a close frame (1000) and waits up to `timeout`
+    // for the server's; true if the closing handshake completed.
+    bool close(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        if (closed_) return false;
+        bool done = false;
+        boost::beast::error_code cec;
+        ws_.async_close(boost::beast::websocket::close_code::normal, [&](boost::beast::error_code ec) {
+            done = true;
+            cec = ec;
+        });
+        io_.restart();
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(timeout);
+        closed_ = true;
+        return done && !cec;
+    }
     bool closed() const { return closed_; }
     // The code of the close frame the server sent (0 if none arrived).
     int close_code() const { return ws_.reason().code; }
