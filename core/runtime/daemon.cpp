@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <utility>
 #include <thread>
 
@@ -28,6 +29,10 @@ spdlog::sink_ptr shared_log_sink() {
                                        : spdlog::default_logger()->sinks().front();
     return sink;
 }
+
+// How long past drain_timeout a stop may take before the daemon gives up on
+// its plugins and exits (see shutdown()).
+constexpr auto stop_grace = std::chrono::seconds(5);
 }  // namespace
 
 Daemon::Daemon(const DaemonConfig& config, BuiltConfig& built, Options options)
@@ -63,6 +68,7 @@ Daemon::~Daemon() {
         }
         it->instance.object.reset();
     }
+    stopped_->store(true);  // the shutdown watchdog has nothing left to do
 }
 
 void Daemon::wait_for_signal() {
@@ -96,6 +102,18 @@ void Daemon::fail(const std::string& who, const std::string& reason) {
 
 void Daemon::shutdown() {
     if (shutting_down_.exchange(true)) return;
+    // The drain deadline stops waiting for events, but not a plugin blocked
+    // inside a call (a client library waiting for a server that is gone):
+    // past the deadline and a grace period, exit without further cleanup.
+    // Only a daemon that owns its process (handles the signals) does that.
+    if (options_.handle_signals) std::thread([limit = config_.daemon.drain_timeout + stop_grace, stopped = stopped_] {
+        std::this_thread::sleep_for(limit);
+        if (stopped->load()) return;
+        spdlog::critical("still stopping {} ms after the shutdown began: a plugin is blocked; exiting without cleanup",
+                         std::chrono::duration_cast<std::chrono::milliseconds>(limit).count());
+        spdlog::default_logger()->flush();
+        std::_Exit(1);
+    }).detach();
     asio::post(main_io(), [this] {
         spdlog::info("shutting down: draining in-flight events (deadline {} ms)",
                      std::chrono::duration_cast<std::chrono::milliseconds>(config_.daemon.drain_timeout).count());

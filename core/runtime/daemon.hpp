@@ -80,6 +80,8 @@ private:
     std::atomic<int> exit_code_{0};
     std::atomic<bool> shutting_down_{false};
     std::atomic<bool> forced_{false};
+    // Set once everything is destroyed; shared with the shutdown watchdog.
+    std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
     std::chrono::steady_clock::time_point first_signal_;
     std::atomic<std::size_t> finished_{0};
     mutable std::mutex admin_mutex_;

@@ -1,5 +1,6 @@
 #include "client.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
@@ -75,6 +76,44 @@ void log_line(const rd_kafka_t* rk, int level, const char* facility, const char*
 void attach(rd_kafka_conf_t* conf, ClientOpaque* opaque) {
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_conf_set_log_cb(conf, log_line);
+}
+
+bool close_consumer(Handle& consumer, std::chrono::milliseconds timeout) {
+    if (!consumer) return true;
+    rd_kafka_t* rk = consumer.get();
+    bool closed = false;
+    {
+        Queue q(rd_kafka_queue_new(rk));
+        if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk, q.get())) {
+            rd_kafka_error_destroy(error);  // e.g. already closed or fatal: nothing to wait for
+        } else {
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            while (!(closed = rd_kafka_consumer_closed(rk) != 0)) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+                if (left.count() <= 0) break;
+                // The event API, not poll_callback: fetched messages may still be
+                // forwarded here, and as events they are simply dropped. Ops with a
+                // configured callback (rebalance, commit result) run it as usual.
+                rd_kafka_event_t* ev = rd_kafka_queue_poll(q.get(), int(std::min<std::int64_t>(left.count(), 100)));
+                if (!ev) continue;
+                if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE &&
+                    rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {  // no rebalance_cb: give them up
+                    if (std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE") {
+                        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, rd_kafka_event_topic_partition_list(ev))) rd_kafka_error_destroy(e);
+                    } else {
+                        rd_kafka_assign(rk, nullptr);
+                    }
+                }
+                rd_kafka_event_destroy(ev);
+            }
+        }
+    }
+    if (closed) {
+        consumer.reset();
+    } else {
+        rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
+    return closed;
 }
 
 QueueWatcher::QueueWatcher(boost::asio::any_io_executor executor, rd_kafka_queue_t* queue, std::function<void()> on_ready)

@@ -15,6 +15,7 @@
 // the host's io_context threads can crash (seen). Posting is safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +68,12 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Partition
 // Creates a client from `conf` (consumed even on failure); throws with
 // librdkafka's reason (e.g. a property that conflicts with another).
 Handle make_client(rd_kafka_type_t type, Conf conf);
+
+// Leaves the consumer group (rd_kafka_consumer_close: waits for outstanding
+// commits, serves the final revoke through the consumer's callbacks) for at
+// most `timeout`, then destroys the client either way: without a reachable
+// coordinator the close would wait for good. Returns whether it closed.
+bool close_consumer(Handle& consumer, std::chrono::milliseconds timeout);
 
 // The opaque of every client the plugins create (rd_kafka_conf_set_opaque):
 // callbacks find their plugin through `owner`, and librdkafka's log lines,

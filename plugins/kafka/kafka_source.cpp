@@ -61,6 +61,8 @@ OptionSpecs KafkaSource::options() {
         {"commit_interval", OptionType::duration, false, "200ms", "How often acknowledged offsets are committed (also on rebalance and stop)"},
         {"revoke_timeout", OptionType::duration, false, "10s",
          "On rebalance, how long to wait for in-flight events of revoked partitions before giving them up uncommitted (they are then read again)"},
+        {"close_timeout", OptionType::duration, false, "5s",
+         "On stop, how long to wait for the final commit and for leaving the group; past it (no reachable coordinator) the consumer is dropped and its partitions move after session.timeout.ms"},
         {"retry_backoff", OptionType::duration, false, "500ms", "Wait before reading again a batch that a sink failed"},
         {"librdkafka", OptionType::map, false, "", "Consumer properties that override the cluster's (e.g. fetch.wait.max.ms, session.timeout.ms)"},
     };
@@ -81,7 +83,8 @@ const Properties& KafkaSource::default_properties() {
 KafkaSource::KafkaSource(const ConfigNode& o)
     : cluster_name_(o["cluster"].as_string()), group_(o["group"].as_string()), topics_(o["topics"].as_strings()),
       hop_name_(o["hop"].as_string()), commit_interval_(o["commit_interval"].as_duration()),
-      revoke_timeout_(o["revoke_timeout"].as_duration()), retry_backoff_(o["retry_backoff"].as_duration()) {
+      revoke_timeout_(o["revoke_timeout"].as_duration()), retry_backoff_(o["retry_backoff"].as_duration()),
+      close_timeout_(std::chrono::duration_cast<std::chrono::milliseconds>(o["close_timeout"].as_duration())) {
     if (topics_.empty()) o["topics"].fail("give at least one topic");
     if (group_.empty()) o["group"].fail("group must not be empty");
     const std::string start = o["start"].as_string();
@@ -123,9 +126,8 @@ KafkaSource::~KafkaSource() {
     if (consumer_) {
         closing_ = true;
         watcher_.reset();
-        rd_kafka_consumer_close(consumer_.get());
         queue_.reset();
-        consumer_.reset();
+        close_consumer(consumer_, close_timeout_);
     }
 }
 
@@ -517,11 +519,28 @@ void KafkaSource::finish_revoke() {
 void KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool sync) {
     if (offsets.empty() || !consumer_) return;
     PartitionList list = to_list(offsets);
-    const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), sync ? 0 : 1);
-    // The result (also of a synchronous commit) arrives in on_commit_result;
-    // an immediate error means the request never left.
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET && sync)
-        context_->log().warn("commit of {} failed: {}", describe(list.get()), rd_kafka_err2str(err));
+    if (!sync) {  // the result arrives in on_commit_result
+        rd_kafka_commit(consumer_.get(), list.get(), 1);
+        return;
+    }
+    // Synchronous, but for at most close_timeout: with the coordinator gone a
+    // plain synchronous commit would hold the strand (and the daemon's stop)
+    // for good.
+    Queue results(rd_kafka_queue_new(consumer_.get()));
+    const rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_.get(), list.get(), results.get(), nullptr, nullptr);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {  // the request never left
+        if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) context_->log().warn("commit of {} failed: {}", describe(list.get()), rd_kafka_err2str(err));
+        return;
+    }
+    rd_kafka_event_t* result = rd_kafka_queue_poll(results.get(), int(close_timeout_.count()));
+    if (!result) {
+        commit_failures_->Increment();
+        context_->log().warn("commit of {} got no answer within close_timeout ({} ms); its events will be read again", describe(list.get()),
+                             close_timeout_.count());
+        return;
+    }
+    on_commit_result(rd_kafka_event_error(result), rd_kafka_event_topic_partition_list(result));
+    rd_kafka_event_destroy(result);
 }
 
 void KafkaSource::on_commit_result(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
@@ -591,12 +610,15 @@ void KafkaSource::check_stopped() {
 void KafkaSource::finish() {
     finished_ = true;
     for (auto* t : {&commit_timer_, &pause_timer_, &revoke_timer_, &retry_timer_}) (*t)->cancel();
-    commit(tracker_.take_commits(), true);
+    // Asynchronous: leaving the group waits for it, within close_timeout.
+    commit(tracker_.take_commits(), false);
     closing_ = true;  // the revoke that close() triggers gives partitions up at once
     watcher_->close();
-    rd_kafka_consumer_close(consumer_.get());
     queue_.reset();
-    consumer_.reset();
+    if (!close_consumer(consumer_, close_timeout_))
+        context_->log().warn("could not leave group '{}' within close_timeout ({} ms): the coordinator is unreachable; the last "
+                             "commit may be lost (those events are read again) and the partitions move on after session.timeout.ms",
+                             group_, close_timeout_.count());
     // Destroyed here, on the strand, while the io_context surely lives; their
     // cancelled handlers see operation_aborted and touch nothing.
     for (auto* t : {&commit_timer_, &pause_timer_, &revoke_timer_, &retry_timer_}) t->reset();

@@ -111,6 +111,7 @@ private:
     std::optional<HopLatency> hop_;  // stamps hop_name_, if any
     std::size_t batch_max_ = 1024;
     std::chrono::nanoseconds commit_interval_, revoke_timeout_, retry_backoff_;
+    std::chrono::milliseconds close_timeout_;
     Properties overrides_;
 
     SourceContext* context_ = nullptr;

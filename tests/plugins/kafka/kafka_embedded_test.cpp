@@ -163,3 +163,31 @@ TEST(KafkaEmbedded, a_failed_batch_under_start_from_stops_the_daemon_instead_of_
     EXPECT_EQ(p.wait(60s), 1) << p.err();
     EXPECT_NE(p.err().find("positions_file: the input went back to orders/0/"), std::string::npos) << p.err();
 }
+
+// SIGTERM while the only broker is gone: the consumer can neither commit nor
+// leave its group, and librdkafka 2.0.2's close then waits for good. The
+// source bounds its final commit and its close by close_timeout, and the
+// daemon exits (status 1, the drain failed) at the latest drain_timeout plus
+// its 5 s grace after the signal, instead of hanging until killed.
+TEST(KafkaEmbedded, sigterm_with_the_broker_gone_ends_the_daemon_within_drain_timeout_and_grace) {
+    EmbeddedCluster cluster;
+    const std::string topic = unique_name("gone");
+    cluster.create_topic(topic, 4);
+    TempDir dir;
+    const std::string out = dir.file("out.jsonl");
+    tickcast::test::DaemonProcess run(
+        dir.write("gone.yaml", "daemon: {threads: 2, drain_timeout: 2s}\n" + cluster_yaml("[" + cluster.bootstrap() + "]") +
+                                   "pipelines:\n  produce:\n    source: " + feed(1000000, 8, 500) +
+                                   "\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic + "}]\n"
+                                   "  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " +
+                                   unique_name("g") + ", close_timeout: 1s}\n    sinks: [{plugin: capture_sink, path: " + out + "}]\n"));
+    wait_for_lines(out, 200, 30s);
+    rd_kafka_mock_broker_set_down(cluster.mock(), 1);
+    std::this_thread::sleep_for(500ms);
+    const auto signalled = std::chrono::steady_clock::now();
+    run.process().signal(SIGTERM);
+    const int status = run.process().wait(std::chrono::seconds(30));
+    const auto took = std::chrono::steady_clock::now() - signalled;
+    EXPECT_EQ(status, 1) << run.process().err();
+    EXPECT_LT(took, 2s + 5s + 3s) << "took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
