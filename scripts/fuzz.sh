@@ -3,7 +3,7 @@
 # bounded time, starting from the committed corpus (docs/testing.md).
 # Usage: scripts/fuzz.sh [SECONDS [TARGET...]]
 #   SECONDS  per target (default 60); TARGET: decimal, order_decoder,
-#            ws_request, config (default: all)
+#            ws_request, config, snapshot (default: all)
 # Build dir: build-fuzz (clang-14; only the fuzz targets are compiled).
 # New inputs that reach new code go to build-fuzz/fuzz-corpus/TARGET, a
 # crash or failed invariant to build-fuzz/fuzz-artifacts/TARGET/, and the
@@ -17,7 +17,7 @@ cd "$root"
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decimal order_decoder ws_request config)
+[ ${#targets[@]} -gt 0 ] || targets=(decimal order_decoder ws_request config snapshot)
 case $seconds in ''|*[!0-9]*) echo "usage: $0 [SECONDS [TARGET...]]" >&2; exit 2 ;; esac
 
 scripts/deps.sh fuzz
