@@ -75,7 +75,8 @@ TEST_F(CodecFastPath, decides_like_boost_json_on_generated_orders_and_their_corr
   options.seed = 7;
   Orderflow flow(options);
   std::mt19937_64 random(11);
-  const std::string alphabet = std::string("\"\\{}[],: 019-.eEtfnul\t\x01\x7f\xc3\xa9\xff", 29);
+  // Every kind of byte a corruption should try, NUL included.
+  const std::string alphabet = std::string("\"\\{}[],: 019-.eEtfnul\t\x01\x7f\xc3\xa9\xff") + std::string(1, '\0');
   std::string json;
   for (int i = 0; i < 20000; ++i) {
     flow.next_json(json);
