@@ -42,26 +42,8 @@ void RedisSourceBase::stop() {
 
 bool RedisSourceBase::deliver(Pending p) {
     Event& e = p.event;
-    if (e.flags & event_flags::heartbeat) {
-        if (!heartbeat_reveals_loss(e)) return false;
-    } else {
-        in_hop_->stamp(e.hops, now_ns());
-    }
-    if (e.seq != 0 && !track_acks_ && !(e.flags & event_flags::heartbeat)) {
-        auto [it, fresh] = last_seq_.try_emplace(e.channel, 0);
-        const std::uint64_t last = it->second;
-        if (!fresh && e.seq <= last) {
-            duplicates_->Increment();
-            return false;
-        }
-        if (!fresh && e.seq > last + 1) {
-            e.flags |= event_flags::gap_before;
-            gaps_->Increment();
-            missed_->Increment(double(e.seq - last - 1));
-            context_->log().warn("gap on {}: seq {} follows {}, {} events missed", e.channel, e.seq, last, e.seq - last - 1);
-        }
-        it->second = e.seq;
-    }
+    if (!(e.flags & event_flags::heartbeat)) in_hop_->stamp(e.hops, now_ns());
+    if (!check_sequence(e)) return false;
     pending_.push_back(std::move(p));
     if (backlogged()) on_backlog(true);
     if (!pump_posted_ && !waiting_) {
@@ -74,17 +56,27 @@ bool RedisSourceBase::deliver(Pending p) {
     return true;
 }
 
-bool RedisSourceBase::heartbeat_reveals_loss(Event& e) {
-    if (e.seq == 0 || track_acks_) return false;
+bool RedisSourceBase::check_sequence(Event& e) {
+    const bool beat = (e.flags & event_flags::heartbeat) != 0;
+    if (e.seq == 0 || track_acks_) return !beat;
     auto [it, fresh] = last_seq_.try_emplace(e.channel, e.seq);
-    if (fresh || e.seq <= it->second) return false;  // nothing we did not see
+    if (fresh) return !beat;  // nothing to compare with yet
     const std::uint64_t last = it->second;
+    if (e.seq <= last) {
+        if (!beat) duplicates_->Increment();
+        return false;
+    }
     it->second = e.seq;
+    // An event should follow `last` directly; a heartbeat carries the seq of
+    // the publisher's last event, so anything past `last` was lost.
+    const std::uint64_t missed = e.seq - last - (beat ? 0 : 1);
+    if (missed == 0) return true;
     e.flags |= event_flags::gap_before;
-    e.payload.reset();
+    if (beat) e.payload.reset();
     gaps_->Increment();
-    missed_->Increment(double(e.seq - last));
-    context_->log().warn("gap on {}: a heartbeat says seq {} after {}, {} events missed", e.channel, e.seq, last, e.seq - last);
+    missed_->Increment(double(missed));
+    context_->log().warn("gap on {}: {} {} after {}, {} events missed", e.channel, beat ? "a heartbeat says seq" : "seq", e.seq, last,
+                         missed);
     return true;
 }
 

@@ -61,8 +61,10 @@ protected:
     bool stopping_ = false;
 
 private:
-    // For a heartbeat: true (and the event marked) if it shows events lost.
-    bool heartbeat_reveals_loss(Event& e);
+    // Checks the event's seq against its channel's last one (not in
+    // consumer-group mode), marks and counts a gap; false if the event brings
+    // nothing new (a duplicate, or a heartbeat that reveals no loss).
+    bool check_sequence(Event& e);
 
     std::string resource_name_, prefix_;
     std::size_t max_pending_ = 4096, batch_max_ = 512;
