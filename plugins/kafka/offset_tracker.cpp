@@ -37,9 +37,15 @@ std::vector<PartitionOffset> OffsetTracker::failed(std::uint64_t token) {
         auto& ranges = p->second.ranges;
         const auto r = std::find_if(ranges.begin(), ranges.end(), [&](const Range& x) { return x.token == token; });
         if (r == ranges.end()) continue;  // already superseded by an earlier failure
-        reread.emplace_back(tp, r->first);
-        // Later ranges will be read again; their acks find nothing and are ignored.
-        ranges.erase(r, ranges.end());
+        // From the partition's first unacknowledged range, not the failed one:
+        // an earlier batch still in flight may fail later, and reading it again
+        // only then would hand sinks its events after later ones (a Redis
+        // stream with seq ids would then refuse them as old). Earlier batches
+        // that succeed after all are delivered twice, which at-least-once allows.
+        const auto from = std::find_if(ranges.begin(), r, [](const Range& x) { return !x.acked; });
+        reread.emplace_back(tp, from->first);
+        // Those ranges will be read again; their acks and failures find nothing.
+        ranges.erase(from, ranges.end());
     }
     tokens_.erase(t);
     return reread;

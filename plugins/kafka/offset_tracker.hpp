@@ -41,9 +41,10 @@ public:
     // Every sink handled batch `token`.
     void acked(std::uint64_t token);
 
-    // A sink failed batch `token`. For each of its partitions the failed range
-    // and every later one are forgotten (they will be read again), and the
-    // result says where to read again from.
+    // A sink failed batch `token`. For each of its partitions, everything from
+    // the first range not yet acknowledged (the failed one, or an earlier one
+    // still in flight) is forgotten and will be read again, in offset order;
+    // the result says where to read again from.
     std::vector<PartitionOffset> failed(std::uint64_t token);
 
     // Commit points that moved since they were last taken.

@@ -61,6 +61,35 @@ TEST(OffsetTracker, a_failed_batch_is_read_again_and_nothing_past_it_is_committe
     EXPECT_EQ(t.commit_point(p0), 30);
 }
 
+// Seen in faults.sh redis_restart: a later batch failed first and was read
+// again and written; the earlier one failed 2 s later, and read again only
+// then its events reached the Redis stream after later seqs and were refused.
+TEST(OffsetTracker, a_failure_reads_again_from_the_first_batch_still_in_flight) {
+    OffsetTracker t;
+    t.emitted(p0, 0, 9, 1);
+    t.emitted(p0, 10, 19, 2);
+    t.emitted(p0, 20, 29, 3);
+    t.emitted(p1, 0, 4, 3);
+    t.acked(1);
+    EXPECT_EQ(t.failed(3), (std::vector<PartitionOffset>{{p0, 10}, {p1, 0}})) << "batch 2 is in flight: read again from it";
+    EXPECT_TRUE(t.failed(2).empty()) << "batch 2 was already read again";
+    t.emitted(p0, 10, 29, 4);
+    t.acked(4);
+    EXPECT_EQ(t.commit_point(p0), 30);
+}
+
+TEST(OffsetTracker, a_late_success_of_a_batch_read_again_commits_nothing_twice) {
+    OffsetTracker t;
+    t.emitted(p0, 0, 9, 1);
+    t.emitted(p0, 10, 19, 2);
+    EXPECT_EQ(t.failed(2), (std::vector<PartitionOffset>{{p0, 0}}));
+    t.acked(1);  // in flight when 2 failed: read again anyway, its ack is ignored
+    EXPECT_EQ(t.commit_point(p0), -1);
+    t.emitted(p0, 0, 19, 3);
+    t.acked(3);
+    EXPECT_EQ(t.commit_point(p0), 20);
+}
+
 TEST(OffsetTracker, a_failed_commit_is_offered_again) {
     OffsetTracker t;
     t.emitted(p0, 0, 0, 1);
