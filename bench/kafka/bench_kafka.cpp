@@ -18,7 +18,8 @@
 //     is built, CLOCK_REALTIME) and sends the same message the plugin sends:
 //     the same payload bytes, the same key, the tc.channel, tc.seq,
 //     tc.origin_ns and tc.hop.kafka_out headers. The consumer (own group,
-//     auto.offset.reset=earliest, fetch.wait.max.ms=5, auto-commit every
+//     auto.offset.reset=earliest, fetch.wait.max.ms=5, queued.min.messages=1000000
+//     (kafka_source's defaults), auto-commit every
 //     200 ms) blocks in rd_kafka_consumer_poll and stamps each message on
 //     return. Production starts once the consumer has its partitions.
 //   - tickcast: two daemons (`tickcastd run`): gateway = kafka_source ->
@@ -119,6 +120,7 @@ struct Config {
     double warmup = 0.25;
     double drain_timeout = 10;  // seconds to wait for the last events after the producer is done
     bool max = true;
+    bool consume_only = false;  // max runs read a topic filled beforehand (the consumer side alone)
     std::vector<Broker> brokers{Broker::embedded, Broker::kafka};
 };
 
@@ -131,7 +133,8 @@ struct Rx {
 struct Run {
     std::vector<std::int64_t> lat;  // ns, warm-up excluded
     std::uint64_t sent = 0, received = 0;
-    std::int64_t first_send = 0, last_rx = 0;
+    std::int64_t first_send = 0, first_rx = 0, last_rx = 0;
+    bool prefilled = false;  // the topic was full before the consumer started: throughput counts from the first receive
     std::int64_t produced = 0;  // when the producer was done (every delivery reported)
     double cpu = 0, broker_cpu = 0;  // seconds
     std::string note;
@@ -141,7 +144,10 @@ struct Run {
         std::size_t i = std::size_t(std::ceil(p * double(lat.size())));
         return double(lat[std::min(lat.size() - 1, i == 0 ? 0 : i - 1)]) / 1e6;  // ms
     }
-    double throughput() const { return received > 0 && last_rx > first_send ? double(received) * 1e9 / double(last_rx - first_send) : 0; }
+    double throughput() const {
+        const std::int64_t from = prefilled ? first_rx : first_send;
+        return received > 0 && last_rx > from ? double(received) * 1e9 / double(last_rx - from) : 0;
+    }
     double produce_rate() const { return produced > first_send ? double(sent) * 1e9 / double(produced - first_send) : 0; }
 };
 
@@ -151,9 +157,10 @@ Run summarize(const std::vector<Rx>& rx, std::uint64_t sent, double warmup) {
     run.received = rx.size();
     if (rx.empty()) return run;
     run.first_send = rx.front().sent;
-    run.last_rx = rx.front().received;
+    run.first_rx = run.last_rx = rx.front().received;
     for (const Rx& r : rx) {
         run.first_send = std::min(run.first_send, r.sent);
+        run.first_rx = std::min(run.first_rx, r.received);
         run.last_rx = std::max(run.last_rx, r.received);
     }
     const std::int64_t skip_before = run.first_send + std::int64_t(warmup * 1e9);
@@ -364,6 +371,7 @@ void raw_consumer(const Config& cfg, const RawSpec& spec, std::vector<Rx>& out, 
     set(conf, "group.id", spec.group);
     set(conf, "auto.offset.reset", "earliest");
     set(conf, "fetch.wait.max.ms", "5");
+    set(conf, "queued.min.messages", "1000000");  // as kafka_source: see its default_properties()
     set(conf, "enable.auto.commit", "true");
     set(conf, "auto.commit.interval.ms", "200");
     rd_kafka_t* rk = new_client(RD_KAFKA_CONSUMER, conf);
@@ -399,6 +407,18 @@ void raw_consumer(const Config& cfg, const RawSpec& spec, std::vector<Rx>& out, 
     rd_kafka_destroy(rk);
 }
 
+// Fills the topic before any consumer starts (--consume-only): the raw
+// producer, unpaced.
+void prefill(const Config& cfg, const RawSpec& spec, const std::string& payload) {
+    RawSpec unpaced = spec;
+    unpaced.rate = 0;
+    std::atomic<std::uint64_t> failures{0};
+    std::string error;
+    raw_producer(cfg, unpaced, payload, failures, error);
+    check_interrupted();
+    if (failures) throw std::runtime_error("filling " + spec.topic + ": " + std::to_string(failures.load()) + " delivery failures " + error);
+}
+
 Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap, std::uint64_t rate, std::uint64_t total, const std::string& id,
             pid_t broker_pid) {
     TempDir dir;
@@ -415,6 +435,8 @@ Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap
     std::atomic<bool> ready{false}, stop{false};
     std::atomic<std::uint64_t> failures{0};
     std::string produce_error;
+    const bool prefilled = cfg.consume_only && rate == 0;
+    if (prefilled) prefill(cfg, spec, payload);
     const double cpu0 = cpu_seconds(), bcpu0 = process_cpu(broker_pid);
     std::string thread_error;
     std::thread consumer([&] {
@@ -426,22 +448,24 @@ Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap
         }
     });
     const auto join_deadline = std::chrono::steady_clock::now() + 30s;
-    while (!ready && !stop && !g_interrupted && std::chrono::steady_clock::now() < join_deadline) std::this_thread::sleep_for(1ms);
-    if (!ready) {
+    while (!prefilled && !ready && !stop && !g_interrupted && std::chrono::steady_clock::now() < join_deadline) std::this_thread::sleep_for(1ms);
+    if (!prefilled && !ready) {
         stop = true;
         consumer.join();
         check_interrupted();
         throw std::runtime_error("raw consumer got no assignment within 30 s " + thread_error);
     }
-    std::thread producer([&] {
-        try {
-            raw_producer(cfg, spec, payload, failures, produce_error);
-        } catch (const std::exception& e) {
-            produce_error = e.what();
-            ++failures;
-        }
-    });
-    producer.join();
+    if (!prefilled) {
+        std::thread producer([&] {
+            try {
+                raw_producer(cfg, spec, payload, failures, produce_error);
+            } catch (const std::exception& e) {
+                produce_error = e.what();
+                ++failures;
+            }
+        });
+        producer.join();
+    }
     const std::int64_t produced = realtime_ns();
     // The consumer stops when it has everything; give it drain_timeout more.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::int64_t(cfg.drain_timeout * 1000));
@@ -454,6 +478,7 @@ Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap
     watchdog.join();
     check_interrupted();
     Run run = summarize(rx, total, rate ? cfg.warmup : 0);
+    run.prefilled = prefilled;
     run.produced = produced;
     run.cpu = cpu_seconds() - cpu0;
     run.broker_cpu = process_cpu(broker_pid) - bcpu0;
@@ -531,13 +556,18 @@ Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_boot
         const int parts = create_topic(kafka_bootstrap, topic, cfg.partitions, true);
         if (parts != cfg.partitions) throw std::runtime_error("topic " + topic + " has " + std::to_string(parts) + " partitions");
     }
+    const bool prefilled = cfg.consume_only && rate == 0;
+    if (prefilled) {
+        if (broker != Broker::kafka) throw std::runtime_error("--consume-only needs a broker outside the gateway: use --brokers kafka");
+        prefill(cfg, {kafka_bootstrap, topic, group, 0, total}, make_payload(cfg.payload_bytes));
+    }
     const double cpu0 = cpu_seconds(), bcpu0 = process_cpu(broker_pid);
     DaemonProcess gateway(dir.write("gateway.yaml", gateway_yaml(cfg, broker, kafka_bootstrap, topic, group, capture)));
     const std::string bootstrap =
         broker == Broker::embedded ? wait_for_log(gateway, embedded_address_re, "embedded broker address") : kafka_bootstrap;
     wait_for_log(gateway, std::regex(" assigned " + topic), "partition assignment");
-    std::int64_t produced = 0;
-    {
+    std::int64_t produced = realtime_ns();
+    if (!prefilled) {
         DaemonProcess feed(dir.write("feed.yaml", feed_yaml(cfg, bootstrap, topic, rate, total)));
         const double expected = rate ? double(total) / double(rate) : 0;
         const int st = feed.process().wait(std::chrono::milliseconds(std::int64_t((expected + 60) * 1000)));
@@ -565,6 +595,7 @@ Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_boot
         }
     }
     Run run = summarize(rx, total, rate ? cfg.warmup : 0);
+    run.prefilled = prefilled;
     run.produced = produced;
     run.cpu = cpu_seconds() - cpu0;
     run.broker_cpu = process_cpu(broker_pid) - bcpu0;
@@ -634,6 +665,8 @@ int main(int argc, char** argv) {
     app.add_option("--max-events", cfg.max_events, "events per unpaced (max) run on Apache Kafka")->capture_default_str();
     app.add_option("--embedded-max-events", cfg.embedded_max_events, "events per unpaced (max) run on the embedded broker")->capture_default_str();
     app.add_flag("--no-max", no_max, "skip the unpaced runs");
+    app.add_flag("--consume-only", cfg.consume_only,
+                 "unpaced runs read a topic the raw producer filled beforehand (the consumer side alone; Apache Kafka only)");
     app.add_option("--repeat", cfg.repeat, "runs per point (the median is reported)")->capture_default_str();
     app.add_option("--partitions", cfg.partitions, "partitions of each topic")->capture_default_str();
     app.add_option("--keys", cfg.keys, "distinct message keys (round robin)")->capture_default_str();
@@ -695,7 +728,7 @@ int main(int argc, char** argv) {
         std::printf("\n  payload %zu bytes, %d keys round robin, topic of %d partitions (fresh topic and group per run), headers tc.channel,\n"
                     "    tc.seq, tc.origin_ns, tc.hop.kafka_out on both sides; latency = receive - send stamp (CLOCK_REALTIME, same host)\n",
                     cfg.payload_bytes, cfg.keys, cfg.partitions);
-        std::printf("  producer: enable.idempotence=true acks=all linger.ms=1 max.in.flight.requests.per.connection=1; consumer: fetch.wait.max.ms=5 auto.offset.reset=earliest\n");
+        std::printf("  producer: enable.idempotence=true acks=all linger.ms=1 max.in.flight.requests.per.connection=1; consumer: fetch.wait.max.ms=5 queued.min.messages=1000000 auto.offset.reset=earliest\n");
         std::printf("  raw: this process, producer thread (paced like mock_source: wakes at most once per ms, batch <= 256) + consumer thread\n"
                     "    (rd_kafka_consumer_poll, auto-commit every 200 ms), production starts once the consumer is assigned\n");
         std::printf("  tickcast: gateway tickcastd (kafka_source -> capture_sink; latency = hops.kafka_in - origin_ns) started first,\n"
@@ -710,6 +743,10 @@ int main(int argc, char** argv) {
                     cfg.seconds, cfg.warmup, cfg.max_events, cfg.embedded_max_events);
         std::printf("  throughput = received / (last receive - first send); cpu us/ev = CPU of this process + its child processes (the\n"
                     "    daemons, and the embedded broker inside them) per event; broker = the Kafka JVM's CPU per event\n");
+        if (cfg.consume_only)
+            std::printf("  --consume-only: in the unpaced runs the raw producer fills the topic first, then the consumer (raw thread or\n"
+                        "    gateway tickcastd) reads it from a fresh group; throughput = received / (last receive - first receive), cpu\n"
+                        "    us/ev counts the consumer alone; latency there is the age of a stored message, not a figure to compare\n");
         std::printf("  %d runs per point, medians reported; raw and tickcast alternate which goes first\n", cfg.repeat);
         std::fflush(stdout);
 

@@ -73,10 +73,19 @@ const Properties& KafkaSource::default_properties() {
     // hold an empty fetch; librdkafka's embedded test broker always holds it
     // that long, so a message arriving meanwhile waits too. auto.offset.reset:
     // a group without a commit starts at the beginning (nothing skipped).
+    // queued.min.messages: once the prefetched queue holds that many
+    // messages, librdkafka 2.0 stops fetching and looks again only when its
+    // broker thread next wakes, up to 1 s later (librdkafka #2879; 2.1 added
+    // fetch.queue.backoff.ms for it). A consumer slower than the fetch, as
+    // when a gateway catches up on a backlog, drained its 100,000 in ~0.2 s
+    // and then waited: 124k events/s, against 418k/s with the count out of
+    // the way and the 64 MB byte bound (queued.max.messages.kbytes) deciding
+    // (bench_kafka --consume-only, docs/benchmarks.md).
     static const Properties p = {{"enable.auto.commit", "false"},
                                  {"enable.auto.offset.store", "false"},
                                  {"auto.offset.reset", "earliest"},
-                                 {"fetch.wait.max.ms", "5"}};
+                                 {"fetch.wait.max.ms", "5"},
+                                 {"queued.min.messages", "1000000"}};
     return p;
 }
 
