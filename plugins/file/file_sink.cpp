@@ -34,8 +34,9 @@ void FileSink::write(BatchRef batch, Completion done) {
     for (const Event& e : *batch) {
         if ((e.flags & event_flags::heartbeat) && !envelope_) continue;  // no payload to write
         if (envelope_) {
-            const std::string line = event_to_envelope_line(e);
-            std::fwrite(line.data(), 1, line.size(), file_);
+            line_.clear();
+            append_envelope_line(line_, e);
+            std::fwrite(line_.data(), 1, line_.size(), file_);
         } else {
             const std::string_view p = e.payload_view();
             std::fwrite(p.data(), 1, p.size(), file_);

@@ -24,6 +24,7 @@ private:
     bool envelope_ = false;
     bool append_ = false;
     std::FILE* file_ = nullptr;
+    std::string line_;  // one envelope line, reused
 };
 
 }  // namespace tickcast::file

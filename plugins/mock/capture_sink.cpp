@@ -30,8 +30,9 @@ void CaptureSink::write(BatchRef batch, Completion done) {
     events_ += batch->size();
     if (file_) {
         for (const Event& e : *batch) {
-            const std::string line = event_to_envelope_line(e);
-            std::fwrite(line.data(), 1, line.size(), file_);
+            line_.clear();
+            append_envelope_line(line_, e);
+            std::fwrite(line_.data(), 1, line_.size(), file_);
             std::fputc('\n', file_);
         }
         if (std::fflush(file_) != 0) {
@@ -39,7 +40,6 @@ void CaptureSink::write(BatchRef batch, Completion done) {
             return;
         }
     }
-    kept_.push_back(std::move(batch));
     done();
 }
 

@@ -1,4 +1,4 @@
-// capture_sink: keeps every event it receives and, with `path:`, writes each
+// capture_sink: counts the events it receives and, with `path:`, writes each
 // as one JSON line in the envelope form (tickcast/json.hpp) as it arrives,
 // so tests and `tickcastd test` can read what a pipeline produced.
 #pragma once
@@ -24,7 +24,7 @@ public:
 private:
     std::string path_;
     std::FILE* file_ = nullptr;
-    std::vector<BatchRef> kept_;  // batches are shared and immutable: keep the refs, not copies
+    std::string line_;  // one envelope line, reused
     std::size_t events_ = 0;
     SinkContext* context_ = nullptr;
 };

@@ -7,7 +7,12 @@
 // Plugins that include this link Boost::json (tickcast::sdk brings it).
 #pragma once
 
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include <boost/json.hpp>
 
@@ -52,30 +57,105 @@ inline boost::json::value payload_to_json(std::string_view payload) {
     return v;
 }
 
-inline boost::json::object event_to_envelope(const Event& e) {
-    boost::json::object o;
-    o["channel"] = e.channel;
-    o["key"] = e.key;
-    o["seq"] = e.seq;
-    o["origin_ns"] = e.origin_ns;
-    if (!e.hops.empty()) {
-        boost::json::object hops;
-        for (const HopStamp& h : e.hops) hops[h.name()] = h.ns;
-        o["hops"] = std::move(hops);
+// Appends `s` as a JSON string: quotes, backslashes and control characters
+// escaped, every other byte as it is (as Boost.JSON's serializer does).
+inline void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0;  // start of the bytes not yet copied
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 0xf];
+        }
     }
-    if (!e.headers.empty()) {
-        boost::json::object headers;
-        for (const Header& h : e.headers) headers[h.first] = h.second;
-        o["headers"] = std::move(headers);
-    }
-    if (e.flags & event_flags::gap_before) o["gap"] = true;
-    if (e.flags & event_flags::heartbeat) o["heartbeat"] = true;
-    o["payload"] = payload_to_json(e.payload_view());
-    return o;
+    out.append(s.data() + run, s.size() - run);
+    out += '"';
+}
+
+// Appends the event envelope as one JSON line (no newline): channel, key,
+// seq, origin_ns, hops and headers when there are any, gap and heartbeat
+// when set, and the payload as JSON when it parses as JSON (its own bytes,
+// so numbers keep their digits; re-serialized only when it spans lines),
+// else as a JSON string. Written directly rather than through a
+// boost::json::object: a sink writing every event (capture_sink, file_sink)
+// spent most of its time building and freeing those objects.
+inline void append_envelope_line(std::string& out, const Event& e) {
+    auto number = [&out](auto v) {
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, r.ptr);
+    };
+    out += "{\"channel\":";
+    append_json_string(out, e.channel);
+    out += ",\"key\":";
+    append_json_string(out, e.key);
+    out += ",\"seq\":";
+    number(e.seq);
+    out += ",\"origin_ns\":";
+    number(e.origin_ns);
+    // A name given twice keeps its first place and its last value, as
+    // assigning into a JSON object would.
+    auto members = [&](const char* field, const auto& items, auto name_of, auto write_value) {
+        if (items.begin() == items.end()) return;
+        out += ",\"";
+        out += field;
+        out += "\":{";
+        bool first = true;
+        for (auto it = items.begin(); it != items.end(); ++it) {
+            const std::string_view name = name_of(*it);
+            if (std::any_of(items.begin(), it, [&](const auto& x) { return name_of(x) == name; })) continue;
+            auto last = it;
+            for (auto later = std::next(it); later != items.end(); ++later)
+                if (name_of(*later) == name) last = later;
+            if (!first) out += ',';
+            first = false;
+            append_json_string(out, name);
+            out += ':';
+            write_value(*last);
+        }
+        out += '}';
+    };
+    members("hops", e.hops, [](const HopStamp& h) { return h.name(); }, [&](const HopStamp& h) { number(h.ns); });
+    members("headers", e.headers, [](const Header& h) { return std::string_view(h.first); },
+            [&](const Header& h) { append_json_string(out, h.second); });
+    if (e.flags & event_flags::gap_before) out += ",\"gap\":true";
+    if (e.flags & event_flags::heartbeat) out += ",\"heartbeat\":true";
+    out += ",\"payload\":";
+    const std::string_view payload = e.payload_view();
+    // Parsed only to check it is JSON; small payloads parse without a heap
+    // allocation.
+    unsigned char scratch[4096];
+    boost::json::monotonic_resource memory(scratch, sizeof scratch);
+    boost::system::error_code ec;
+    const boost::json::value parsed = boost::json::parse(payload, ec, &memory);
+    if (ec)
+        append_json_string(out, payload);
+    else if (std::memchr(payload.data(), '\n', payload.size()) || std::memchr(payload.data(), '\r', payload.size()))
+        out += boost::json::serialize(parsed);
+    else
+        out += payload;
+    out += '}';
 }
 
 inline std::string event_to_envelope_line(const Event& e) {
-    return boost::json::serialize(event_to_envelope(e));
+    std::string line;
+    line.reserve(160 + e.payload_view().size());
+    append_envelope_line(line, e);
+    return line;
 }
 
 }  // namespace tickcast

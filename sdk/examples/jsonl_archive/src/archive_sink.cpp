@@ -188,7 +188,7 @@ void ArchiveSink::arm_sync_timer() {
 void ArchiveSink::write(BatchRef batch, Completion done) {
     buffer_.clear();
     for (const Event& e : *batch) {
-        buffer_ += event_to_envelope_line(e);
+        append_envelope_line(buffer_, e);
         buffer_ += '\n';
     }
     if (fd_ >= 0 && size_ > 0 && size_ + buffer_.size() > max_size_) close_current();
