@@ -55,9 +55,9 @@ std::string_view message_key(const Event& e, KeyField field) {
     return {};
 }
 
-bool decode_message(const MessageView& m, const DecodeRules& rules, Event& out, std::string& error) {
+bool decode_message(const MessageView& m, const DecodeRules& rules, Event& out, std::string& error, PayloadSlabs* slabs) {
     out.key.assign(m.key);
-    out.payload = make_payload(std::string(m.value));
+    out.payload = slabs ? slabs->make(m.value) : make_payload(std::string(m.value));
     bool has_channel = false, has_origin = false;
     if (m.headers) {
         const char* name;

@@ -21,6 +21,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <tickcast/event.hpp>
+#include <tickcast/payload_slabs.hpp>
 
 namespace tickcast::kafka {
 
@@ -60,7 +61,8 @@ struct MessageView {
 
 // Fills `out` from `m`. Returns false with `error` set when the message
 // cannot become an event (codec json: a foreign value that is not JSON or
-// lacks the channel field); the source counts and skips it.
-bool decode_message(const MessageView& m, const DecodeRules& rules, Event& out, std::string& error);
+// lacks the channel field); the source counts and skips it. The payload
+// comes from `slabs` when given (a source's pool), else from make_payload.
+bool decode_message(const MessageView& m, const DecodeRules& rules, Event& out, std::string& error, PayloadSlabs* slabs = nullptr);
 
 }  // namespace tickcast::kafka

@@ -286,7 +286,7 @@ void KafkaSource::take(const rd_kafka_message_t& m) {
                            rd_kafka_message_timestamp(&m, nullptr)};
     Message msg{last_tp_, m.offset, Event{}};
     std::string error;
-    if (!decode_message(view, rules_, *msg.event, error)) {
+    if (!decode_message(view, rules_, *msg.event, error, &payloads_)) {
         decode_errors_->Increment();
         if (decode_errors_logged_++ < 10)
             context_->log().warn("skipped {} offset {}: {}", last_tp_->str(), m.offset, error);

@@ -107,6 +107,7 @@ private:
     std::string start_from_;                            // a positions file, or empty
     std::map<TopicPartition, std::int64_t> start_offsets_;  // read from it at start
     DecodeRules rules_;
+    PayloadSlabs payloads_;  // the events' payloads, without an allocation each
     std::string hop_name_;
     std::optional<HopLatency> hop_;  // stamps hop_name_, if any
     std::size_t batch_max_ = 1024;

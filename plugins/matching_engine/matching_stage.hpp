@@ -26,7 +26,7 @@
 #include "codec.hpp"
 #include "engine.hpp"
 #include "input_positions.hpp"
-#include "payload_slabs.hpp"
+#include <tickcast/payload_slabs.hpp>
 
 namespace tickcast::matching {
 

@@ -55,7 +55,7 @@ void RedisPubSubSource::on_message(const redisReply& r) {
     if (name.substr(0, prefix().size()) == prefix()) name.remove_prefix(prefix().size());
     p.event.channel = std::string(name);
     std::string error;
-    if (!decode_message(std::string_view(body->str, body->len), p.event, error)) {
+    if (!decode_message(std::string_view(body->str, body->len), p.event, error, &payloads_)) {
         malformed_->Increment();
         if (malformed_count_++ < 10) context().log().warn("skipped a message on {}: {}", p.event.channel, error);
         return;

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include <tickcast/hop_latency.hpp>
+#include <tickcast/payload_slabs.hpp>
 #include <tickcast/tickcast.hpp>
 
 namespace tickcast::redis {
@@ -59,6 +60,7 @@ protected:
     const std::string& prefix() const { return prefix_; }
     std::vector<std::string> channels_;
     bool stopping_ = false;
+    PayloadSlabs payloads_;  // the events' payloads, without an allocation each
 
 private:
     // Checks the event's seq against its channel's last one (not in

@@ -182,7 +182,7 @@ void RedisStreamSource::on_entries(const redisReply& r) {
                 for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
                     const std::string_view name(fields->element[f]->str, fields->element[f]->len);
                     const std::string_view value(fields->element[f + 1]->str, fields->element[f + 1]->len);
-                    if (name == "payload") p.event.payload = make_payload(std::string(value));
+                    if (name == "payload") p.event.payload = payloads_.make(value);
                     else if (name == "seq") std::from_chars(value.data(), value.data() + value.size(), p.event.seq);
                     else if (name == "ts") std::from_chars(value.data(), value.data() + value.size(), p.event.origin_ns);
                     else if (name == "key") p.event.key = std::string(value);

@@ -101,7 +101,7 @@ std::string encode_message(const Event& e, const Hops& hops) {
     return out;
 }
 
-bool decode_message(std::string_view m, Event& e, std::string& error) {
+bool decode_message(std::string_view m, Event& e, std::string& error, PayloadSlabs* slabs) {
     const auto nl = m.find('\n');
     if (m.substr(0, 3) != "T1 " || nl == std::string_view::npos) {
         error = "not a tickcast message (expected a 'T1 ' header line)";
@@ -120,7 +120,7 @@ bool decode_message(std::string_view m, Event& e, std::string& error) {
     }
     e.key = unescape_key(key);
     decode_hops(hops, e.hops);
-    e.payload = make_payload(std::string(m.substr(nl + 1)));
+    e.payload = slabs ? slabs->make(m.substr(nl + 1)) : make_payload(std::string(m.substr(nl + 1)));
     return true;
 }
 

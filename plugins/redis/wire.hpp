@@ -11,14 +11,16 @@
 #include <string_view>
 
 #include <tickcast/event.hpp>
+#include <tickcast/payload_slabs.hpp>
 
 namespace tickcast::redis {
 
 std::string encode_message(const Event& e);
 // The same with `hops` in place of the event's own.
 std::string encode_message(const Event& e, const Hops& hops);
-// Fills seq, origin_ns, flags, key, hops and payload; false (with `error`) on a malformed message.
-bool decode_message(std::string_view message, Event& e, std::string& error);
+// Fills seq, origin_ns, flags, key, hops and payload (from `slabs` when
+// given, else make_payload); false (with `error`) on a malformed message.
+bool decode_message(std::string_view message, Event& e, std::string& error, PayloadSlabs* slabs = nullptr);
 
 std::string encode_hops(const Hops& hops);
 void decode_hops(std::string_view text, Hops& hops);

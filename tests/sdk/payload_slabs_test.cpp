@@ -1,10 +1,10 @@
-#include "payload_slabs.hpp"
+#include <tickcast/payload_slabs.hpp>
 
 #include <thread>
 
 #include <gtest/gtest.h>
 
-namespace tickcast::matching {
+namespace tickcast {
 namespace {
 
 TEST(PayloadSlabs, each_payload_holds_its_own_bytes) {
@@ -56,4 +56,4 @@ TEST(PayloadSlabs, the_free_list_keeps_at_most_max_free_slabs) {
 }
 
 }  // namespace
-}  // namespace tickcast::matching
+}  // namespace tickcast
