@@ -121,6 +121,8 @@ struct Config {
     double drain_timeout = 10;  // seconds to wait for the last events after the producer is done
     bool max = true;
     bool consume_only = false;  // max runs read a topic filled beforehand (the consumer side alone)
+    // librdkafka consumer properties for both sides (the raw consumer and kafka_source's `librdkafka:`)
+    std::vector<std::pair<std::string, std::string>> consumer_properties;
     std::vector<Broker> brokers{Broker::embedded, Broker::kafka};
 };
 
@@ -374,6 +376,7 @@ void raw_consumer(const Config& cfg, const RawSpec& spec, std::vector<Rx>& out, 
     set(conf, "queued.min.messages", "1000000");  // as kafka_source: see its default_properties()
     set(conf, "enable.auto.commit", "true");
     set(conf, "auto.commit.interval.ms", "200");
+    for (const auto& [name, value] : cfg.consumer_properties) set(conf, name.c_str(), value);
     rd_kafka_t* rk = new_client(RD_KAFKA_CONSUMER, conf);
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t* sub = rd_kafka_topic_partition_list_new(1);
@@ -494,9 +497,13 @@ std::string gateway_yaml(const Config& cfg, Broker broker, const std::string& bo
     const std::string brokers = broker == Broker::embedded
                                     ? "embedded, embedded_partitions: " + std::to_string(cfg.partitions)
                                     : "[\"" + bootstrap + "\"]";
+    std::string properties;
+    for (const auto& [name, value] : cfg.consumer_properties)
+        properties += (properties.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
     return daemon_header(cfg) + "resources:\n  bus: {plugin: kafka, brokers: " + brokers +
            "}\npipelines:\n  gateway:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + group +
-           "}\n    sinks: [{plugin: capture_sink, path: \"" + capture + "\"}]\n";
+           (properties.empty() ? "" : ", librdkafka: {" + properties + "}") + "}\n    sinks: [{plugin: capture_sink, path: \"" + capture +
+           "\"}]\n";
 }
 
 std::string feed_yaml(const Config& cfg, const std::string& bootstrap, const std::string& topic, std::uint64_t rate, std::uint64_t total) {
@@ -676,7 +683,18 @@ int main(int argc, char** argv) {
     app.add_option("--payload", cfg.payload_bytes, "payload bytes")->capture_default_str();
     app.add_option("--warmup", cfg.warmup, "seconds of events (by send stamp) left out of the latencies")->capture_default_str();
     app.add_option("--drain-timeout", cfg.drain_timeout, "seconds to wait for the last events once the producer is done")->capture_default_str();
+    std::vector<std::string> consumer_properties;
+    app.add_option("--consumer-property", consumer_properties,
+                   "NAME=VALUE: a librdkafka property for both consumers, the raw one and kafka_source (repeatable)");
     CLI11_PARSE(app, argc, argv);
+    for (const std::string& p : consumer_properties) {
+        const auto eq = p.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::fprintf(stderr, "bench_kafka: --consumer-property wants NAME=VALUE, got '%s'\n", p.c_str());
+            return 2;
+        }
+        cfg.consumer_properties.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+    }
     cfg.kafka_rates = parse_list<std::uint64_t>(kafka_rates);
     cfg.embedded_rates = parse_list<std::uint64_t>(embedded_rates);
     cfg.max = !no_max;
@@ -729,6 +747,8 @@ int main(int argc, char** argv) {
                     "    tc.seq, tc.origin_ns, tc.hop.kafka_out on both sides; latency = receive - send stamp (CLOCK_REALTIME, same host)\n",
                     cfg.payload_bytes, cfg.keys, cfg.partitions);
         std::printf("  producer: enable.idempotence=true acks=all linger.ms=1 max.in.flight.requests.per.connection=1; consumer: fetch.wait.max.ms=5 queued.min.messages=1000000 auto.offset.reset=earliest\n");
+        for (const auto& [name, value] : cfg.consumer_properties)
+            std::printf("  --consumer-property %s=%s (both consumers)\n", name.c_str(), value.c_str());
         std::printf("  raw: this process, producer thread (paced like mock_source: wakes at most once per ms, batch <= 256) + consumer thread\n"
                     "    (rd_kafka_consumer_poll, auto-commit every 200 ms), production starts once the consumer is assigned\n");
         std::printf("  tickcast: gateway tickcastd (kafka_source -> capture_sink; latency = hops.kafka_in - origin_ns) started first,\n"
