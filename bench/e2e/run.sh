@@ -16,7 +16,10 @@ echo "== end to end (bench_e2e) =="
 ./bench_e2e --rates "$rate" --clients "$clients" --seconds "$seconds"
 echo
 echo "== the raw Kafka hop at $rate/s (bench_kafka; the raw rows are librdkafka alone) =="
-./bench_kafka --rates "$rate" --embedded-rates "$rate" --no-max --repeat 1 --seconds "$seconds"
+# With bench_e2e's client settings (its kafka_sink linger.ms 0, its consumers
+# fetch.wait.max.ms 1), so that end to end minus this hop is tickcast's own.
+./bench_kafka --rates "$rate" --embedded-rates "$rate" --no-max --repeat 1 --seconds "$seconds" \
+    --producer-property linger.ms=0 --consumer-property fetch.wait.max.ms=1
 echo
 echo "== the raw Redis hop at $rate/s (bench_redis; the raw rows are hiredis alone) =="
 ./bench_redis --rates "$rate" --no-throughput --no-restart --repeat 1 --seconds "$seconds"

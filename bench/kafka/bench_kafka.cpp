@@ -123,6 +123,8 @@ struct Config {
     bool consume_only = false;  // max runs read a topic filled beforehand (the consumer side alone)
     // librdkafka consumer properties for both sides (the raw consumer and kafka_source's `librdkafka:`)
     std::vector<std::pair<std::string, std::string>> consumer_properties;
+    // and producer properties for both sides (the raw producer and kafka_sink's `librdkafka:`)
+    std::vector<std::pair<std::string, std::string>> producer_properties;
     std::vector<Broker> brokers{Broker::embedded, Broker::kafka};
 };
 
@@ -319,6 +321,7 @@ void raw_producer(const Config& cfg, const RawSpec& spec, const std::string& pay
     set(conf, "acks", "all");
     set(conf, "linger.ms", "1");
     set(conf, "max.in.flight.requests.per.connection", "1");
+    for (const auto& [name, value] : cfg.producer_properties) set(conf, name.c_str(), value);
     rd_kafka_conf_set_opaque(conf, &failures);
     rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
         if (m->err) ++*static_cast<std::atomic<std::uint64_t>*>(opaque);
@@ -515,7 +518,11 @@ std::string feed_yaml(const Config& cfg, const std::string& bootstrap, const std
     const std::string payload = make_payload(cfg.payload_bytes);
     for (int k = 0; k < cfg.keys; ++k)
         y += "        - {channel: " + channel_name(k) + ", key: " + key_name(k) + ", payload: '" + payload + "'}\n";
-    return y + "    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic + "}]\n";
+    std::string properties;
+    for (const auto& [name, value] : cfg.producer_properties)
+        properties += (properties.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
+    return y + "    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic +
+           (properties.empty() ? "" : ", librdkafka: {" + properties + "}") + "}]\n";
 }
 
 std::int64_t field(const std::string& line, std::string_view key) {
@@ -683,18 +690,21 @@ int main(int argc, char** argv) {
     app.add_option("--payload", cfg.payload_bytes, "payload bytes")->capture_default_str();
     app.add_option("--warmup", cfg.warmup, "seconds of events (by send stamp) left out of the latencies")->capture_default_str();
     app.add_option("--drain-timeout", cfg.drain_timeout, "seconds to wait for the last events once the producer is done")->capture_default_str();
-    std::vector<std::string> consumer_properties;
+    std::vector<std::string> consumer_properties, producer_properties;
     app.add_option("--consumer-property", consumer_properties,
                    "NAME=VALUE: a librdkafka property for both consumers, the raw one and kafka_source (repeatable)");
+    app.add_option("--producer-property", producer_properties,
+                   "NAME=VALUE: a librdkafka property for both producers, the raw one and kafka_sink (repeatable)");
     CLI11_PARSE(app, argc, argv);
-    for (const std::string& p : consumer_properties) {
-        const auto eq = p.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            std::fprintf(stderr, "bench_kafka: --consumer-property wants NAME=VALUE, got '%s'\n", p.c_str());
-            return 2;
+    for (auto [given, out] : {std::pair{&consumer_properties, &cfg.consumer_properties}, std::pair{&producer_properties, &cfg.producer_properties}})
+        for (const std::string& p : *given) {
+            const auto eq = p.find('=');
+            if (eq == std::string::npos || eq == 0) {
+                std::fprintf(stderr, "bench_kafka: --consumer-property and --producer-property want NAME=VALUE, got '%s'\n", p.c_str());
+                return 2;
+            }
+            out->emplace_back(p.substr(0, eq), p.substr(eq + 1));
         }
-        cfg.consumer_properties.emplace_back(p.substr(0, eq), p.substr(eq + 1));
-    }
     cfg.kafka_rates = parse_list<std::uint64_t>(kafka_rates);
     cfg.embedded_rates = parse_list<std::uint64_t>(embedded_rates);
     cfg.max = !no_max;
@@ -749,6 +759,8 @@ int main(int argc, char** argv) {
         std::printf("  producer: enable.idempotence=true acks=all linger.ms=1 max.in.flight.requests.per.connection=1; consumer: fetch.wait.max.ms=5 queued.min.messages=1000000 auto.offset.reset=earliest\n");
         for (const auto& [name, value] : cfg.consumer_properties)
             std::printf("  --consumer-property %s=%s (both consumers)\n", name.c_str(), value.c_str());
+        for (const auto& [name, value] : cfg.producer_properties)
+            std::printf("  --producer-property %s=%s (both producers)\n", name.c_str(), value.c_str());
         std::printf("  raw: this process, producer thread (paced like mock_source: wakes at most once per ms, batch <= 256) + consumer thread\n"
                     "    (rd_kafka_consumer_poll, auto-commit every 200 ms), production starts once the consumer is assigned\n");
         std::printf("  tickcast: gateway tickcastd (kafka_source -> capture_sink; latency = hops.kafka_in - origin_ns) started first,\n"

@@ -6,9 +6,11 @@ namespace tickcast::redis {
 
 namespace {
 
-std::string escape_key(std::string_view key) {
-    if (key.empty()) return "-";
-    std::string out;
+void append_escaped_key(std::string& out, std::string_view key) {
+    if (key.empty()) {
+        out += '-';
+        return;
+    }
     for (char c : key) {
         if (c == ' ' || c == '\n' || c == '%') {
             static const char hex[] = "0123456789ABCDEF";
@@ -19,12 +21,15 @@ std::string escape_key(std::string_view key) {
             out += c;
         }
     }
-    return out;
 }
 
-std::string unescape_key(std::string_view s) {
-    if (s == "-") return {};
-    std::string out;
+void unescape_key(std::string_view s, std::string& out) {
+    out.clear();
+    if (s == "-") return;
+    if (s.find('%') == std::string_view::npos) {
+        out.assign(s);
+        return;
+    }
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '%' && i + 2 < s.size()) {
             int v = 0;
@@ -35,7 +40,27 @@ std::string unescape_key(std::string_view s) {
             out += s[i];
         }
     }
-    return out;
+}
+
+void append_number(std::string& out, auto v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void append_hops(std::string& out, const Hops& hops) {
+    if (hops.empty()) {
+        out += '-';
+        return;
+    }
+    bool first = true;
+    for (const HopStamp& h : hops) {
+        if (!first) out += ',';
+        first = false;
+        out += h.name();
+        out += '=';
+        append_number(out, h.ns);
+    }
 }
 
 template <class T>
@@ -44,9 +69,15 @@ bool parse_number(std::string_view s, T& out) {
     return ec == std::errc() && end == s.data() + s.size();
 }
 
-// Splits off the next space-terminated field of `rest`.
-bool next_field(std::string_view& rest, std::string_view& field) {
+// Splits off the next field of `rest`: up to a space (`last`: up to the end,
+// with no space left in it).
+bool next_field(std::string_view& rest, std::string_view& field, bool last = false) {
     const auto sp = rest.find(' ');
+    if (last) {
+        field = rest;
+        rest = {};
+        return sp == std::string_view::npos;
+    }
     if (sp == std::string_view::npos) return false;
     field = rest.substr(0, sp);
     rest.remove_prefix(sp + 1);
@@ -56,14 +87,8 @@ bool next_field(std::string_view& rest, std::string_view& field) {
 }  // namespace
 
 std::string encode_hops(const Hops& hops) {
-    if (hops.empty()) return "-";
     std::string out;
-    for (const HopStamp& h : hops) {
-        if (!out.empty()) out += ',';
-        out += h.name();
-        out += '=';
-        out += std::to_string(h.ns);
-    }
+    append_hops(out, hops);
     return out;
 }
 
@@ -87,15 +112,15 @@ std::string encode_message(const Event& e, const Hops& hops) {
     const std::string_view payload = e.payload_view();
     out.reserve(payload.size() + 64);
     out += "T1 ";
-    out += std::to_string(e.seq);
+    append_number(out, e.seq);
     out += ' ';
-    out += std::to_string(e.origin_ns);
+    append_number(out, e.origin_ns);
     out += ' ';
-    out += std::to_string(e.flags);
+    append_number(out, e.flags);
     out += ' ';
-    out += escape_key(e.key);
+    append_escaped_key(out, e.key);
     out += ' ';
-    out += encode_hops(hops);
+    append_hops(out, hops);
     out += '\n';
     out += payload;
     return out;
@@ -108,17 +133,15 @@ bool decode_message(std::string_view m, Event& e, std::string& error, PayloadSla
         return false;
     }
     const std::string_view header = m.substr(3, nl - 3);
-    std::string terminated(header);  // every field, the last included, ends with a space
-    terminated += ' ';
-    std::string_view rest(terminated);
+    std::string_view rest = header;
     std::string_view seq, ts, flags, key, hops;
     if (!next_field(rest, seq) || !next_field(rest, ts) || !next_field(rest, flags) || !next_field(rest, key) ||
-        !next_field(rest, hops) || !rest.empty() || !parse_number(seq, e.seq) || !parse_number(ts, e.origin_ns) ||
+        !next_field(rest, hops, true) || !parse_number(seq, e.seq) || !parse_number(ts, e.origin_ns) ||
         !parse_number(flags, e.flags)) {
         error = "malformed tickcast message header '" + std::string(header) + "'";
         return false;
     }
-    e.key = unescape_key(key);
+    unescape_key(key, e.key);
     decode_hops(hops, e.hops);
     e.payload = slabs ? slabs->make(m.substr(nl + 1)) : make_payload(std::string(m.substr(nl + 1)));
     return true;

@@ -44,4 +44,27 @@ TEST(RedisWire, foreign_messages_are_refused_with_a_reason) {
     EXPECT_NE(err.find("not a tickcast message"), std::string::npos);
     EXPECT_FALSE(decode_message("T1 x 1 0 - -\n{}", d, err));
     EXPECT_NE(err.find("malformed"), std::string::npos);
+    for (const char* m : {"T1 1 2 0 - - extra\n{}", "T1 1 2 0 -\n{}", "T1 1 2 0 - - \n{}", "T1 \n{}"}) {
+        err.clear();
+        EXPECT_FALSE(decode_message(m, d, err)) << m;
+        EXPECT_NE(err.find("malformed"), std::string::npos) << m;
+    }
+}
+
+TEST(RedisWire, decodes_into_slab_payloads_and_a_reused_event) {
+    PayloadSlabs slabs(2);
+    Event e;
+    e.seq = 7;
+    e.origin_ns = 1795683897300264606;
+    e.key = "ETH-USDT";
+    e.payload = make_payload(R"({"p":"1.5"})");
+    Event d;
+    d.key = "a much longer key that was there before";
+    std::string err;
+    ASSERT_TRUE(decode_message(encode_message(e), d, err, &slabs)) << err;
+    EXPECT_EQ(d.key, "ETH-USDT");
+    EXPECT_EQ(d.seq, 7u);
+    EXPECT_EQ(d.origin_ns, 1795683897300264606);
+    EXPECT_EQ(d.payload_view(), R"({"p":"1.5"})");
+    EXPECT_EQ(slabs.allocated_slabs(), 1u);
 }
