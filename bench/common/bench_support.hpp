@@ -2,10 +2,14 @@
 // stamp messages with, the machine's load, and medians of repeated runs.
 #pragma once
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -69,6 +73,31 @@ struct PacedCount {
         }
         return std::min(n, total - emitted);
     }
+};
+
+// Where a daemon's capture_sink writes: on tmpfs (/dev/shm) when there is
+// one, since a page-cache flush to disk would block the daemon's strand and
+// show up as latency of the hop being measured; else in `fallback_dir`.
+// The file is removed when this goes.
+class CaptureFile {
+public:
+    CaptureFile(const std::string& fallback_dir, const std::string& name) {
+        struct stat shm {};
+        const bool tmpfs = ::stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) && ::access("/dev/shm", W_OK) == 0;
+        path_ = tmpfs ? "/dev/shm/tickcast-bench-" + std::to_string(::getpid()) + "-" + std::to_string(serial()++) + "-" + name
+                      : fallback_dir + "/" + name;
+    }
+    ~CaptureFile() { std::remove(path_.c_str()); }
+    CaptureFile(const CaptureFile&) = delete;
+    CaptureFile& operator=(const CaptureFile&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    static int& serial() {
+        static int n = 0;
+        return n;
+    }
+    std::string path_;
 };
 
 }  // namespace tickcast::bench

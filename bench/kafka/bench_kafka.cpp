@@ -556,16 +556,8 @@ struct LineCounter {
 Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_bootstrap, std::uint64_t rate, std::uint64_t total,
                  const std::string& id, pid_t broker_pid) {
     TempDir dir;
-    // The capture file goes to tmpfs when there is one: a page-cache flush to
-    // disk would block the gateway's strand and show up as Kafka latency.
-    struct stat shm{};
-    const bool tmpfs = ::stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) && ::access("/dev/shm", W_OK) == 0;
-    const std::string topic = "bench-" + id, group = "bench-" + id,
-                      capture = tmpfs ? "/dev/shm/bench_kafka-" + id + ".jsonl" : dir.file("capture.jsonl");
-    struct Remove {
-        std::string path;
-        ~Remove() { std::remove(path.c_str()); }
-    } remove_capture{capture};
+    const CaptureFile capture_file(dir.path(), "capture.jsonl");
+    const std::string topic = "bench-" + id, group = "bench-" + id, capture = capture_file.path();
     if (broker == Broker::kafka) {
         const int parts = create_topic(kafka_bootstrap, topic, cfg.partitions, true);
         if (parts != cfg.partitions) throw std::runtime_error("topic " + topic + " has " + std::to_string(parts) + " partitions");

@@ -503,7 +503,8 @@ void stop_daemon(DaemonProcess& d) {
 Run run_tickcast(const Server& srv, const Config& cfg, const TcSpec& s, std::uint64_t skip_seq) {
     TempDir dir;
     const std::string key = "tc:" + s.channel;
-    const std::string cap1 = dir.file("capture1.jsonl"), cap2 = dir.file("capture2.jsonl");
+    const CaptureFile capture1(dir.path(), "capture1.jsonl"), capture2(dir.path(), "capture2.jsonl");
+    const std::string cap1 = capture1.path(), cap2 = capture2.path();
     const std::string gw = dir.write("gateway.yaml", gateway_yaml(srv, s, cap1, std::nullopt));
     const std::string fo = dir.write("fanout.yaml", fanout_yaml(srv, cfg, s));
     const double cpu0 = cpu_seconds(RUSAGE_CHILDREN);
@@ -566,7 +567,8 @@ Run run_tickcast(const Server& srv, const Config& cfg, const TcSpec& s, std::uin
 Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickcast_publishes, std::uint64_t skip_seq) {
     TempDir dir;
     const std::string key = "tc:" + s.channel;
-    const std::string cap = dir.file("capture.jsonl");
+    const CaptureFile capture(dir.path(), "capture.jsonl");
+    const std::string& cap = capture.path();
     std::vector<RawRx> rx;
     RawSpec rs{s.mode, key, s.rate, s.total};
     if (tickcast_publishes) {
@@ -716,7 +718,7 @@ int main(int argc, char** argv) {
         std::printf("  streams: XADD MAXLEN ~ %" PRIu64 ", ID <seq>-0, XREAD COUNT 512; %d runs per point, medians reported\n", cfg.maxlen,
                     cfg.repeat);
         std::printf("  cpu us/ev = CPU of publisher+subscriber per event received (raw: its 2 threads; tickcast: both daemons from the first\n");
-        std::printf("    event on, start-up left out; the gateway's capture_sink writes JSON lines, which raw does not); redis = redis-server's\n");
+        std::printf("    event on, start-up left out; the gateway's capture_sink writes JSON lines to /dev/shm when there is one, which raw does not); redis = redis-server's\n");
         std::printf("\nruns:\n");
         std::fflush(stdout);
 

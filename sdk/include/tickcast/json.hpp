@@ -129,7 +129,23 @@ inline void append_envelope_line(std::string& out, const Event& e) {
         }
         out += '}';
     };
-    members("hops", e.hops, [](const HopStamp& h) { return h.name(); }, [&](const HopStamp& h) { number(h.ns); });
+    if (!e.hops.empty()) {  // as members() does, comparing the fixed-size names as they are
+        out += ",\"hops\":{";
+        bool first = true;
+        const auto same = [](const HopStamp& a, const HopStamp& b) { return a.name_bytes == b.name_bytes; };
+        for (const HopStamp* h = e.hops.begin(); h != e.hops.end(); ++h) {
+            if (std::any_of(e.hops.begin(), h, [&](const HopStamp& x) { return same(x, *h); })) continue;
+            const HopStamp* last = h;
+            for (const HopStamp* later = h + 1; later != e.hops.end(); ++later)
+                if (same(*later, *h)) last = later;
+            if (!first) out += ',';
+            first = false;
+            append_json_string(out, h->name());
+            out += ':';
+            number(last->ns);
+        }
+        out += '}';
+    }
     members("headers", e.headers, [](const Header& h) { return std::string_view(h.first); },
             [&](const Header& h) { append_json_string(out, h.second); });
     if (e.flags & event_flags::gap_before) out += ",\"gap\":true";
