@@ -6,6 +6,8 @@
 #include <boost/asio/write.hpp>
 #include <tickcast/event.hpp>
 
+#include "wire.hpp"
+
 namespace tickcast::redis {
 
 namespace asio = boost::asio;
@@ -175,7 +177,7 @@ void RedisClient::schedule_reconnect(const std::string& why) {
     });
 }
 
-void RedisClient::command(const std::vector<std::string_view>& args, ReplyHandler handler) {
+void RedisClient::command(std::span<const std::string_view> args, ReplyHandler handler) {
     if (state_ == State::stopped) {
         if (handler) handler(nullptr);
         return;
@@ -192,19 +194,9 @@ void RedisClient::command(const std::vector<std::string_view>& args, ReplyHandle
     }
 }
 
-void RedisClient::enqueue(const std::vector<std::string_view>& args, ReplyHandler handler, bool preamble) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    argv.reserve(args.size());
-    lens.reserve(args.size());
-    for (std::string_view a : args) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-    }
-    char* formatted = nullptr;
-    const int n = redisFormatCommandArgv(&formatted, int(argv.size()), argv.data(), lens.data());
-    Pending p{std::string(formatted, std::size_t(n)), std::move(handler), 0};
-    redisFreeCommand(formatted);
+void RedisClient::enqueue(std::span<const std::string_view> args, ReplyHandler handler, bool preamble) {
+    Pending p{std::string(), std::move(handler), 0};
+    append_command(p.wire, args);
     // A subscriber's commands get no replies of their own (pushes answer them).
     if (options_.subscriber) p.handler = nullptr;
     if (preamble)

@@ -1,7 +1,8 @@
 // RedisClient: an asynchronous Redis connection on an Asio executor.
 //
-// hiredis does the protocol (redisFormatCommandArgv to encode, redisReader
-// to parse); the socket, pipelining and reconnection are ours. Not hiredis's
+// hiredis parses the protocol (redisReader); commands are encoded by
+// append_command (wire.hpp), and the socket, pipelining and reconnection are
+// ours. Not hiredis's
 // own async layer: in 0.14.1 it routes only SUBSCRIBE/PSUBSCRIBE pushes (a
 // sharded SSUBSCRIBE's smessage hits an assertion) and it writes each
 // command as it is issued, where we coalesce everything queued into one write.
@@ -26,6 +27,8 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,7 +67,10 @@ public:
     void start();
     void stop();
 
-    void command(const std::vector<std::string_view>& args, ReplyHandler handler = {});
+    void command(std::span<const std::string_view> args, ReplyHandler handler = {});
+    void command(std::initializer_list<std::string_view> args, ReplyHandler handler = {}) {
+        command(std::span(args.begin(), args.size()), std::move(handler));
+    }
 
     // Runs after each (re)connect once AUTH and SELECT succeeded; commands it
     // issues go out before everything queued earlier.
@@ -97,7 +103,10 @@ private:
     void connect();
     void on_connected_socket();
     void schedule_reconnect(const std::string& why);
-    void enqueue(const std::vector<std::string_view>& args, ReplyHandler handler, bool front);
+    void enqueue(std::span<const std::string_view> args, ReplyHandler handler, bool front);
+    void enqueue(std::initializer_list<std::string_view> args, ReplyHandler handler, bool front) {
+        enqueue(std::span(args.begin(), args.size()), std::move(handler), front);
+    }
     void flush();
     void read();
     void on_read(std::size_t n);

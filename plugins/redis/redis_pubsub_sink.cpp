@@ -32,9 +32,11 @@ void RedisPubSubSink::stop() {
 }
 
 void RedisPubSubSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
-    const std::string channel = prefix() + e.channel;
-    const std::string message = encode_message(e, stamped_hops(e));
-    send({verb_, channel, message}, progress);
+    // Reused buffers: the command is encoded before send() returns.
+    channel_.assign(prefix()).append(e.channel);
+    message_.clear();
+    append_message(message_, e, stamped_hops(e));
+    send({verb_, channel_, message_}, progress);
     if (heartbeat_.count() > 0 && e.seq != 0) {
         ChannelState& c = channels_[e.channel];
         c.last_seq = std::max(c.last_seq, e.seq);

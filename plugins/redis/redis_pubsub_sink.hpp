@@ -44,6 +44,7 @@ private:
     std::unordered_map<std::string, ChannelState> channels_;
     std::unique_ptr<boost::asio::steady_timer> timer_;
     prometheus::Counter* beats_ = nullptr;
+    std::string channel_, message_;  // one PUBLISH's arguments, reused
 };
 
 }  // namespace tickcast::redis

@@ -48,7 +48,7 @@ Hops RedisSinkBase::stamped_hops(const Event& e) {
     return hops;
 }
 
-void RedisSinkBase::send(const std::vector<std::string_view>& args, const std::shared_ptr<Progress>& progress) {
+void RedisSinkBase::send(std::span<const std::string_view> args, const std::shared_ptr<Progress>& progress) {
     ++progress->pending;
     client_->command(args, [this, progress](const redisReply* reply) {
         std::string error;

@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <optional>
+#include <initializer_list>
+#include <span>
 #include <string>
 
 #include <tickcast/hop_latency.hpp>
@@ -39,7 +41,10 @@ protected:
     // Whether a reply means the command did its job; set `error` otherwise.
     virtual bool accept(const redisReply& reply, std::string& error);
 
-    void send(const std::vector<std::string_view>& args, const std::shared_ptr<Progress>& progress);
+    void send(std::span<const std::string_view> args, const std::shared_ptr<Progress>& progress);
+    void send(std::initializer_list<std::string_view> args, const std::shared_ptr<Progress>& progress) {
+        send(std::span(args.begin(), args.size()), progress);
+    }
     RedisClient& client() { return *client_; }
     SinkContext& context() { return *context_; }
     const std::string& prefix() const { return prefix_; }

@@ -86,6 +86,22 @@ bool next_field(std::string_view& rest, std::string_view& field, bool last = fal
 
 }  // namespace
 
+void append_command(std::string& out, std::span<const std::string_view> args) {
+    std::size_t bytes = 16;
+    for (std::string_view a : args) bytes += a.size() + 16;
+    out.reserve(out.size() + bytes);
+    out += '*';
+    append_number(out, args.size());
+    out += "\r\n";
+    for (std::string_view a : args) {
+        out += '$';
+        append_number(out, a.size());
+        out += "\r\n";
+        out += a;
+        out += "\r\n";
+    }
+}
+
 std::string encode_hops(const Hops& hops) {
     std::string out;
     append_hops(out, hops);
@@ -109,8 +125,13 @@ std::string encode_message(const Event& e) { return encode_message(e, e.hops); }
 
 std::string encode_message(const Event& e, const Hops& hops) {
     std::string out;
+    append_message(out, e, hops);
+    return out;
+}
+
+void append_message(std::string& out, const Event& e, const Hops& hops) {
     const std::string_view payload = e.payload_view();
-    out.reserve(payload.size() + 64);
+    out.reserve(out.size() + payload.size() + 64);
     out += "T1 ";
     append_number(out, e.seq);
     out += ' ';
@@ -123,7 +144,6 @@ std::string encode_message(const Event& e, const Hops& hops) {
     append_hops(out, hops);
     out += '\n';
     out += payload;
-    return out;
 }
 
 bool decode_message(std::string_view m, Event& e, std::string& error, PayloadSlabs* slabs) {

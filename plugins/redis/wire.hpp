@@ -7,8 +7,11 @@
 //   is "<seq>-0" so that a reader can resume from any sequence number.
 #pragma once
 
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <tickcast/event.hpp>
 #include <tickcast/payload_slabs.hpp>
@@ -18,11 +21,18 @@ namespace tickcast::redis {
 std::string encode_message(const Event& e);
 // The same with `hops` in place of the event's own.
 std::string encode_message(const Event& e, const Hops& hops);
+// The same, appended to `out` (a buffer reused across events).
+void append_message(std::string& out, const Event& e, const Hops& hops);
 // Fills seq, origin_ns, flags, key, hops and payload (from `slabs` when
 // given, else make_payload); false (with `error`) on a malformed message.
 bool decode_message(std::string_view message, Event& e, std::string& error, PayloadSlabs* slabs = nullptr);
 
 std::string encode_hops(const Hops& hops);
+
+// Appends a command in the Redis protocol (RESP: an array of bulk strings),
+// byte for byte what hiredis's redisFormatCommandArgv makes, without its
+// printf and allocations.
+void append_command(std::string& out, std::span<const std::string_view> args);
 void decode_hops(std::string_view text, Hops& hops);
 
 }  // namespace tickcast::redis

@@ -2,6 +2,10 @@
 
 #include "wire.hpp"
 
+#include <random>
+
+#include <hiredis/hiredis.h>
+
 using namespace tickcast;
 using namespace tickcast::redis;
 
@@ -67,4 +71,26 @@ TEST(RedisWire, decodes_into_slab_payloads_and_a_reused_event) {
     EXPECT_EQ(d.origin_ns, 1795683897300264606);
     EXPECT_EQ(d.payload_view(), R"({"p":"1.5"})");
     EXPECT_EQ(slabs.allocated_slabs(), 1u);
+}
+
+TEST(RedisWire, commands_are_encoded_byte_for_byte_as_hiredis_does) {
+    std::mt19937 random(20261126);
+    for (int round = 0; round < 2000; ++round) {
+        std::vector<std::string> strings(1 + random() % 6);
+        for (std::string& a : strings) {
+            a.resize(random() % (round % 10 == 0 ? 5000 : 40));
+            for (char& c : a) c = char(random());  // any byte, CR, LF and NUL included
+        }
+        const std::vector<std::string_view> args(strings.begin(), strings.end());
+        std::vector<const char*> argv;
+        std::vector<std::size_t> lens;
+        for (std::string_view a : args) argv.push_back(a.data()), lens.push_back(a.size());
+        char* formatted = nullptr;
+        const int n = redisFormatCommandArgv(&formatted, int(argv.size()), argv.data(), lens.data());
+        ASSERT_GT(n, 0);
+        std::string ours = "kept";
+        append_command(ours, args);
+        EXPECT_EQ(ours, "kept" + std::string(formatted, std::size_t(n))) << "round " << round;
+        redisFreeCommand(formatted);
+    }
 }
