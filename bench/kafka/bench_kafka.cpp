@@ -82,6 +82,14 @@ double cpu_seconds() {  // this process and its waited-for children
     return s;
 }
 
+// A process's peak resident set (VmHWM) in MB, 0 if unknown.
+double peak_rss_mb(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;
+    return 0;
+}
+
 double process_cpu(pid_t pid) {  // seconds of CPU a process used so far, 0 if unknown
     if (pid <= 0) return 0;
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -141,6 +149,7 @@ struct Run {
     bool prefilled = false;  // the topic was full before the consumer started: throughput counts from the first receive
     std::int64_t produced = 0;  // when the producer was done (every delivery reported)
     double cpu = 0, broker_cpu = 0;  // seconds
+    double consumer_rss_mb = 0;       // the gateway daemon's peak RSS (tickcast runs)
     std::string note;
 
     double pct(double p) const {
@@ -589,6 +598,7 @@ Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_boot
     }
     const bool complete = lines.poll() >= total;
     const std::string gateway_log = complete ? "" : gateway.process().err();
+    const double rss = peak_rss_mb(gateway.process().pid());
     stop_daemon(gateway, "gateway");
     std::vector<Rx> rx;
     rx.reserve(total);
@@ -605,6 +615,7 @@ Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_boot
     run.produced = produced;
     run.cpu = cpu_seconds() - cpu0;
     run.broker_cpu = process_cpu(broker_pid) - bcpu0;
+    run.consumer_rss_mb = rss;
     if (!complete) {  // kept for a look: the gateway's log up to the drain timeout
         const std::string path = "/tmp/bench_kafka-" + id + "-gateway.log";
         std::ofstream(path) << gateway_log;
@@ -645,6 +656,7 @@ void print_run(Broker b, bool tickcast, std::uint64_t rate, const Run& r) {
                 name(b), impl_name(tickcast), rate_name(rate).c_str(), r.received, r.sent, r.pct(0.5), r.pct(0.99), r.throughput(),
                 r.produce_rate(), f_cpu(r));
     if (b == Broker::kafka) std::printf(" (broker %4.1f)", f_bcpu(r));
+    if (r.consumer_rss_mb > 0) std::printf("  gateway peak RSS %.0f MB", r.consumer_rss_mb);
     std::printf("  load %s%s%s\n", loadavg().c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
     std::fflush(stdout);
 }
