@@ -16,6 +16,7 @@ constexpr const char* commit_failures = "tickcast_kafka_source_commit_failures_t
 constexpr const char* rebalances = "tickcast_kafka_source_rebalances_total";
 constexpr const char* redelivered = "tickcast_kafka_source_redeliveries_total";
 constexpr const char* decode_errors = "tickcast_kafka_source_decode_errors_total";
+constexpr const char* backpressure_pauses = "tickcast_kafka_source_backpressure_pauses_total";
 constexpr const char* lag = "tickcast_kafka_consumer_lag_messages";
 }  // namespace metric
 
@@ -157,6 +158,8 @@ void KafkaSource::start(SourceContext& context) {
     rebalances_ = &m.counter(metric::rebalances, "Partition assignments and revocations");
     redelivered_ = &m.counter(metric::redelivered, "Times a partition was read again from a batch a sink failed");
     decode_errors_ = &m.counter(metric::decode_errors, "Messages skipped because the codec could not read them");
+    backpressure_pauses_ = &m.counter(metric::backpressure_pauses,
+                                      "Times the partitions were paused because the pipeline stayed full (each resume fetches again)");
     if (!hop_name_.empty()) hop_.emplace(m, hop_name_);
 
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
@@ -330,6 +333,7 @@ void KafkaSource::wait_for_capacity() {
     pause_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec || !waiting_ || !consumer_) return;
         backpressure_paused_ = true;
+        backpressure_pauses_->Increment();
         update_pauses();
         drain();  // serve what queued up meanwhile (the watcher only signals an empty queue filling)
     });

@@ -145,6 +145,7 @@ private:
     prometheus::Counter* commit_failures_ = nullptr;
     prometheus::Counter* rebalances_ = nullptr;
     prometheus::Counter* redelivered_ = nullptr;
+    prometheus::Counter* backpressure_pauses_ = nullptr;
     prometheus::Counter* decode_errors_ = nullptr;
 };
 

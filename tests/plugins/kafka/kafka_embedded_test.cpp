@@ -134,6 +134,37 @@ TEST(KafkaEmbedded, a_failed_batch_is_read_again_and_never_committed_past) {
     EXPECT_GT(metric(m, R"(tickcast_kafka_source_redeliveries_total{pipeline="consume",plugin="kafka_source"})"), 0);
 }
 
+// A pipeline that stays full pauses the partitions (so librdkafka stops
+// fetching what cannot be taken) and resumes them once the sink catches up;
+// resuming fetches again from the last message taken: nothing is lost,
+// repeated or reordered.
+TEST(KafkaEmbedded, a_full_pipeline_pauses_the_partitions_and_resumes_them_losing_nothing) {
+    EmbeddedCluster cluster;
+    const std::string topic = unique_name("pause");
+    TempDir dir;
+    const std::string out = dir.file("out.jsonl");
+    constexpr std::size_t total = 2000;
+    produce("[" + cluster.bootstrap() + "]", topic, total);
+    // 200 events in flight and 80 ms per batch of 100: once full, the
+    // pipeline stays full past the 50 ms after which the source pauses.
+    DaemonRun run(cluster_yaml("[" + cluster.bootstrap() + "]") +
+                  "pipelines:\n  consume:\n    max_in_flight: 200\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic +
+                  "], group: " + unique_name("g") + ", batch: 100}\n"
+                  "    sinks: [{plugin: fail_sink, delay: 80ms}, {plugin: capture_sink, path: " + out + "}]\n");
+    const std::string pauses = R"(tickcast_kafka_source_backpressure_pauses_total{pipeline="consume",plugin="kafka_source"})";
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (metric(run.metrics(), pauses) < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    EXPECT_GE(metric(run.metrics(), pauses), 1) << "the pipeline stayed full but the partitions were never paused";
+    wait_for({out}, total, 90s);
+    run.shutdown();
+    EXPECT_EQ(run.wait(), 0);
+    Captured got;
+    got.read(out);
+    EXPECT_TRUE(complete(got, 8, total / 8));
+    EXPECT_EQ(got.duplicates(), 0u) << "a resume read again what was already taken";
+    EXPECT_TRUE(in_order_per_key(got));
+}
+
 // The exactly-once match role against librdkafka's embedded test broker,
 // owned by this test so that it outlives the killed daemons (a cluster a
 // daemon embeds dies with it). Smaller and slower: the test broker has no
