@@ -177,7 +177,18 @@ struct RunResult {
     // and how they recovered (resumed, snapshot or nothing).
     std::uint64_t restart_missed = 0;
     std::string restart_recovery;
+    double source_pauses = 0;  // kafka_source backpressure pauses, every daemon
 };
+
+// The sum of a metric's samples over all its label sets.
+double metric_sum(const std::string& metrics, const std::string& name) {
+    double sum = 0;
+    std::istringstream in(metrics);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(name, 0) == 0 && line.size() > name.size() && (line[name.size()] == '{' || line[name.size()] == ' '))
+            sum += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+    return sum;
+}
 
 // One client per watched channel: follows its seq, then (after the gateway
 // restarted) resubscribes with `since` and counts the deltas it never gets:
@@ -294,6 +305,7 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     std::map<std::string, std::string> metrics = {{"match", tickcast::test::http_get(match->admin(), "/metrics")},
                                                   {"gateway", tickcast::test::http_get(gateway->admin(), "/metrics")}};
     if (fanout) metrics["fanout"] = tickcast::test::http_get(fanout->admin(), "/metrics");
+    for (const auto& [daemon, text] : metrics) r.source_pauses += metric_sum(text, "tickcast_kafka_source_backpressure_pauses_total");
     for (const HopRow& h : hop_rows) {
         const double p50 = histogram_quantile(metrics[h.daemon], h.labels, 0.5);
         if (!std::isnan(p50)) r.hop_p50[h.name] = {p50, histogram_quantile(metrics[h.daemon], h.labels, 0.99)};
@@ -385,6 +397,7 @@ int main(int argc, char** argv) {
                         std::snprintf(b, sizeof b, "%s%s %.2f/%.1f", hops.empty() ? "" : ", ", name.c_str(), v.first, v.second);
                         hops += b;
                     }
+                    if (r.source_pauses > 0) hops += ", kafka_source paused " + std::to_string(std::int64_t(r.source_pauses)) + "x";
                     const std::string restart = std::to_string(r.restart_missed) + " (" + r.restart_recovery + ")";
                     std::printf("%-9s %-7s %6d | %8.2f %8.2f %8.2f %8.1f | %10.0f %6llu %6llu | %-24s | %s\n", broker.c_str(), path.c_str(),
                                 rate, r.p50, r.p99, r.p999, r.max, r.deliveries_per_s, (unsigned long long)r.missed,
