@@ -114,6 +114,8 @@ const char* long_name(Broker b) {
     return b == Broker::embedded ? "librdkafka's embedded test broker (rdkafka_mock)" : "Apache Kafka (real broker, scripts/kafka.sh)";
 }
 
+using Properties = std::vector<std::pair<std::string, std::string>>;  // librdkafka name, value
+
 struct Config {
     std::vector<std::uint64_t> kafka_rates{10'000, 50'000};
     std::vector<std::uint64_t> embedded_rates{10'000, 50'000};
@@ -130,9 +132,9 @@ struct Config {
     bool max = true;
     bool consume_only = false;  // max runs read a topic filled beforehand (the consumer side alone)
     // librdkafka consumer properties for both sides (the raw consumer and kafka_source's `librdkafka:`)
-    std::vector<std::pair<std::string, std::string>> consumer_properties;
+    Properties consumer_properties;
     // and producer properties for both sides (the raw producer and kafka_sink's `librdkafka:`)
-    std::vector<std::pair<std::string, std::string>> producer_properties;
+    Properties producer_properties;
     std::vector<Broker> brokers{Broker::embedded, Broker::kafka};
 };
 
@@ -504,17 +506,21 @@ Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap
 
 // ---- through tickcast ----------------------------------------------------------------
 
+// `, librdkafka: {"name": "value", ...}` for a plugin's flow map, or nothing.
+std::string librdkafka_option(const Properties& properties) {
+    std::string map;
+    for (const auto& [name, value] : properties) map += (map.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
+    return map.empty() ? "" : ", librdkafka: {" + map + "}";
+}
+
 std::string gateway_yaml(const Config& cfg, Broker broker, const std::string& bootstrap, const std::string& topic, const std::string& group,
                          const std::string& capture) {
     const std::string brokers = broker == Broker::embedded
                                     ? "embedded, embedded_partitions: " + std::to_string(cfg.partitions)
                                     : "[\"" + bootstrap + "\"]";
-    std::string properties;
-    for (const auto& [name, value] : cfg.consumer_properties)
-        properties += (properties.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
     return daemon_header(cfg) + "resources:\n  bus: {plugin: kafka, brokers: " + brokers +
            "}\npipelines:\n  gateway:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + group +
-           (properties.empty() ? "" : ", librdkafka: {" + properties + "}") + "}\n    sinks: [{plugin: capture_sink, path: \"" + capture +
+           librdkafka_option(cfg.consumer_properties) + "}\n    sinks: [{plugin: capture_sink, path: \"" + capture +
            "\"}]\n";
 }
 
@@ -527,11 +533,7 @@ std::string feed_yaml(const Config& cfg, const std::string& bootstrap, const std
     const std::string payload = make_payload(cfg.payload_bytes);
     for (int k = 0; k < cfg.keys; ++k)
         y += "        - {channel: " + channel_name(k) + ", key: " + key_name(k) + ", payload: '" + payload + "'}\n";
-    std::string properties;
-    for (const auto& [name, value] : cfg.producer_properties)
-        properties += (properties.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
-    return y + "    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic +
-           (properties.empty() ? "" : ", librdkafka: {" + properties + "}") + "}]\n";
+    return y + "    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic + librdkafka_option(cfg.producer_properties) + "}]\n";
 }
 
 std::int64_t field(const std::string& line, std::string_view key) {
