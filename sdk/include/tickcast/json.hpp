@@ -107,47 +107,35 @@ inline void append_envelope_line(std::string& out, const Event& e) {
     number(e.seq);
     out += ",\"origin_ns\":";
     number(e.origin_ns);
-    // A name given twice keeps its first place and its last value, as
-    // assigning into a JSON object would.
-    auto members = [&](const char* field, const auto& items, auto name_of, auto write_value) {
+    // `,"field":{name: value, ...}`. A name given twice keeps its first place
+    // and its last value, as assigning into a JSON object would; `same` says
+    // whether two items have one name.
+    auto members = [&](const char* field, const auto& items, auto same, auto name_of, auto write_value) {
         if (items.begin() == items.end()) return;
         out += ",\"";
         out += field;
         out += "\":{";
         bool first = true;
         for (auto it = items.begin(); it != items.end(); ++it) {
-            const std::string_view name = name_of(*it);
-            if (std::any_of(items.begin(), it, [&](const auto& x) { return name_of(x) == name; })) continue;
+            if (std::any_of(items.begin(), it, [&](const auto& x) { return same(x, *it); })) continue;
             auto last = it;
             for (auto later = std::next(it); later != items.end(); ++later)
-                if (name_of(*later) == name) last = later;
+                if (same(*later, *it)) last = later;
             if (!first) out += ',';
             first = false;
-            append_json_string(out, name);
+            append_json_string(out, name_of(*it));
             out += ':';
             write_value(*last);
         }
         out += '}';
     };
-    if (!e.hops.empty()) {  // as members() does, comparing the fixed-size names as they are
-        out += ",\"hops\":{";
-        bool first = true;
-        const auto same = [](const HopStamp& a, const HopStamp& b) { return a.name_bytes == b.name_bytes; };
-        for (const HopStamp* h = e.hops.begin(); h != e.hops.end(); ++h) {
-            if (std::any_of(e.hops.begin(), h, [&](const HopStamp& x) { return same(x, *h); })) continue;
-            const HopStamp* last = h;
-            for (const HopStamp* later = h + 1; later != e.hops.end(); ++later)
-                if (same(*later, *h)) last = later;
-            if (!first) out += ',';
-            first = false;
-            append_json_string(out, h->name());
-            out += ':';
-            number(last->ns);
-        }
-        out += '}';
-    }
-    members("headers", e.headers, [](const Header& h) { return std::string_view(h.first); },
-            [&](const Header& h) { append_json_string(out, h.second); });
+    // Hop names are compared as their fixed-size bytes (zero-filled past the name).
+    members(
+        "hops", e.hops, [](const HopStamp& a, const HopStamp& b) { return a.name_bytes == b.name_bytes; },
+        [](const HopStamp& h) { return h.name(); }, [&](const HopStamp& h) { number(h.ns); });
+    members(
+        "headers", e.headers, [](const Header& a, const Header& b) { return a.first == b.first; },
+        [](const Header& h) { return std::string_view(h.first); }, [&](const Header& h) { append_json_string(out, h.second); });
     if (e.flags & event_flags::gap_before) out += ",\"gap\":true";
     if (e.flags & event_flags::heartbeat) out += ",\"heartbeat\":true";
     out += ",\"payload\":";
