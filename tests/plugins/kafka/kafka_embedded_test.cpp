@@ -110,6 +110,17 @@ TEST(KafkaEmbedded, a_full_producer_queue_applies_backpressure_and_drops_nothing
     EXPECT_GT(metric(m, R"(tickcast_kafka_sink_queue_full_total{pipeline="produce",plugin="kafka_sink"})"), 0);
 }
 
+// A pipeline `consume` reading `topic` through `first_sink`, then a
+// capture_sink writing `out`; the options go inside its map and its source's.
+namespace {
+std::string consume_yaml(const EmbeddedCluster& cluster, const std::string& topic, const std::string& pipeline_options,
+                         const std::string& source_options, const std::string& first_sink, const std::string& out) {
+    return cluster_yaml("[" + cluster.bootstrap() + "]") + "pipelines:\n  consume:\n" + pipeline_options +
+           "    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + unique_name("g") + source_options +
+           "}\n    sinks: [" + first_sink + ", {plugin: capture_sink, path: " + out + "}]\n";
+}
+}  // namespace
+
 TEST(KafkaEmbedded, a_failed_batch_is_read_again_and_never_committed_past) {
     EmbeddedCluster cluster;
     const std::string topic = unique_name("redeliver");
@@ -117,10 +128,7 @@ TEST(KafkaEmbedded, a_failed_batch_is_read_again_and_never_committed_past) {
     const std::string out = dir.file("out.jsonl");
     constexpr std::size_t total = 2000;
     produce("[" + cluster.bootstrap() + "]", topic, total);
-    DaemonRun run(cluster_yaml("[" + cluster.bootstrap() + "]") +
-                  "pipelines:\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " +
-                  unique_name("g") + ", batch: 100, retry_backoff: 10ms}\n"
-                  "    sinks: [{plugin: fail_sink, fail_every: 700}, {plugin: capture_sink, path: " + out + "}]\n");
+    DaemonRun run(consume_yaml(cluster, topic, "", ", batch: 100, retry_backoff: 10ms", "{plugin: fail_sink, fail_every: 700}", out));
     // capture_sink sees failed batches too; wait until redelivery covered everything.
     wait_for({out}, total, 60s);
     std::this_thread::sleep_for(500ms);
@@ -147,14 +155,10 @@ TEST(KafkaEmbedded, a_full_pipeline_pauses_the_partitions_and_resumes_them_losin
     produce("[" + cluster.bootstrap() + "]", topic, total);
     // 200 events in flight and 80 ms per batch of 100: once full, the
     // pipeline stays full past the 50 ms after which the source pauses.
-    DaemonRun run(cluster_yaml("[" + cluster.bootstrap() + "]") +
-                  "pipelines:\n  consume:\n    max_in_flight: 200\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic +
-                  "], group: " + unique_name("g") + ", batch: 100}\n"
-                  "    sinks: [{plugin: fail_sink, delay: 80ms}, {plugin: capture_sink, path: " + out + "}]\n");
+    DaemonRun run(consume_yaml(cluster, topic, "    max_in_flight: 200\n", ", batch: 100", "{plugin: fail_sink, delay: 80ms}", out));
     const std::string pauses = R"(tickcast_kafka_source_backpressure_pauses_total{pipeline="consume",plugin="kafka_source"})";
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (metric(run.metrics(), pauses) < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    EXPECT_GE(metric(run.metrics(), pauses), 1) << "the pipeline stayed full but the partitions were never paused";
+    EXPECT_TRUE(tickcast::test::eventually([&] { return metric(run.metrics(), pauses) >= 1; }, 30s))
+        << "the pipeline stayed full but the partitions were never paused";
     wait_for({out}, total, 90s);
     run.shutdown();
     EXPECT_EQ(run.wait(), 0);

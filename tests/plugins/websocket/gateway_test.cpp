@@ -29,6 +29,29 @@ std::vector<json::object> until_pong(WsClient& c, int id) {
     return out;
 }
 
+// Reads what a subscriber gets once a gap is known: a `resnapshot` notice
+// (reason gap) opening an epoch other than `old_epoch`, then the snapshot at
+// `seq` in that epoch. Returns the new epoch ("" if a message is missing).
+std::string read_gap_resnapshot(WsClient& c, const std::string& old_epoch, std::uint64_t seq) {
+    auto notice = c.read_json();
+    if (!notice) {
+        ADD_FAILURE() << "no resnapshot notice";
+        return {};
+    }
+    EXPECT_EQ(str(*notice, "type"), "resnapshot");
+    EXPECT_EQ(str(*notice, "reason"), "gap");
+    EXPECT_NE(str(*notice, "epoch"), old_epoch);
+    auto snap = c.read_json();
+    if (!snap) {
+        ADD_FAILURE() << "no snapshot after the resnapshot notice";
+        return {};
+    }
+    EXPECT_EQ(str(*snap, "type"), "snapshot");
+    EXPECT_EQ(seq_of(*snap), seq);
+    EXPECT_EQ(str(*snap, "epoch"), str(*notice, "epoch"));
+    return str(*notice, "epoch");
+}
+
 }  // namespace
 
 TEST(WebSocketGateway, subscribe_gives_an_ack_the_depth_snapshot_then_deltas_and_unsubscribe_stops_them) {
@@ -106,20 +129,12 @@ TEST(WebSocketGateway, a_gap_starts_a_new_epoch_and_subscribers_get_a_resnapshot
     g.cache({"HSET", "depth:X", "seq", "4", "b:1", "1"});
     g.publish("depth.X", 4, depth_payload(R"([["1","1"]])", "[]"));
     g.publish("depth.X", 5, depth_payload(R"([["2","1"]])", "[]"));
-    auto notice = c.read_json();
-    ASSERT_TRUE(notice);
-    EXPECT_EQ(str(*notice, "type"), "resnapshot");
-    EXPECT_EQ(str(*notice, "reason"), "gap");
-    EXPECT_NE(str(*notice, "epoch"), str(*e1, "epoch"));
-    auto snap = c.read_json();
-    ASSERT_TRUE(snap);
-    EXPECT_EQ(str(*snap, "type"), "snapshot");
-    EXPECT_EQ(seq_of(*snap), 4u);
-    EXPECT_EQ(str(*snap, "epoch"), str(*notice, "epoch"));
+    const std::string epoch = read_gap_resnapshot(c, str(*e1, "epoch"), 4);
+    ASSERT_FALSE(epoch.empty());
     auto e5 = c.read_json();
     ASSERT_TRUE(e5);
     EXPECT_EQ(seq_of(*e5), 5u);
-    EXPECT_EQ(str(*e5, "epoch"), str(*notice, "epoch"));
+    EXPECT_EQ(str(*e5, "epoch"), epoch);
     EXPECT_EQ(g.metric("tickcast_websocket_epochs_total"), 1);
 }
 
@@ -138,21 +153,14 @@ TEST(WebSocketGateway, a_pubsub_heartbeat_that_reveals_a_lost_tail_re_snapshots_
     g.heartbeat("depth.X", 1);  // nothing new: ignored
     g.cache({"HSET", "depth:X", "seq", "3", "b:1", "1"});
     g.heartbeat("depth.X", 3);
-    auto notice = c.read_json();
-    ASSERT_TRUE(notice);
-    EXPECT_EQ(str(*notice, "type"), "resnapshot");
-    EXPECT_EQ(str(*notice, "reason"), "gap");
-    EXPECT_NE(str(*notice, "epoch"), str(*e1, "epoch"));
-    auto snap = c.read_json();
-    ASSERT_TRUE(snap);
-    EXPECT_EQ(str(*snap, "type"), "snapshot");
-    EXPECT_EQ(seq_of(*snap), 3u);
+    const std::string epoch = read_gap_resnapshot(c, str(*e1, "epoch"), 3);
+    ASSERT_FALSE(epoch.empty());
     g.publish("depth.X", 4, depth_payload(R"([["2","1"]])", "[]"));
     auto e4 = c.read_json();
     ASSERT_TRUE(e4);
     EXPECT_EQ(str(*e4, "type"), "event") << "the heartbeat itself is never sent as data";
     EXPECT_EQ(seq_of(*e4), 4u);
-    EXPECT_EQ(str(*e4, "epoch"), str(*notice, "epoch"));
+    EXPECT_EQ(str(*e4, "epoch"), epoch);
     EXPECT_EQ(g.metric("tickcast_websocket_epochs_total"), 1);
     EXPECT_EQ(g.daemon().metric(R"(tickcast_redis_source_missed_events_total{pipeline="gateway",plugin="redis_pubsub"})"), 2);
 }
