@@ -36,7 +36,7 @@ Gateway::Counters make_counters(Metrics& m) {
 Gateway::Gateway(GatewayOptions options, SinkContext& context, std::shared_ptr<CacheReader> cache)
     : options_(std::move(options)), context_(context), cache_(std::move(cache)),
       epoch_base_(std::to_string(now_ns() / 1'000'000)), heartbeat_timer_(context.executor()), drain_timer_(context.executor()),
-      counters_(make_counters(context.metrics())) {
+      writers_(options_.write_threads), counters_(make_counters(context.metrics())) {
     if (!options_.auth_secret.empty()) tokens_.emplace(options_.auth_secret);
 }
 
@@ -185,7 +185,14 @@ void Gateway::end_batch() {
     batching_ = false;
     // Swapped, keeping both vectors' capacity: no allocation per batch.
     flushing_.swap(deferred_);
-    for (const auto& session : flushing_) session->flush();
+    // A session whose next frame takes a depth channel's latest state reads
+    // the gateway's books: it starts here, after the others, on this thread.
+    auto start = [this](std::size_t i) {
+        if (!flushing_[i]->flush_reads_gateway()) flushing_[i]->flush();
+    };
+    writers_.for_each(flushing_.size(), start);
+    for (const auto& session : flushing_)
+        if (session->flush_reads_gateway()) session->flush();
     flushing_.clear();
 }
 

@@ -7,8 +7,10 @@
 //
 // Threading: everything (the sink's write(), every session's socket
 // handlers, Redis replies, timers) runs on one strand, the sink's executor,
-// so none of this needs a lock and an event goes from write() to every
-// socket write on the thread that received it.
+// so none of this needs a lock. The one exception is end_batch(): the
+// sessions a batch reached start their socket writes on write_threads
+// threads at once (WriteWorkers, a fork-join inside the strand's handler;
+// each thread touches only the sessions it claimed).
 //
 // Snapshot then deltas: a subscribed channel records the messages it
 // encodes (`recent`, seq-ordered, contiguous within an epoch; a short tail
@@ -40,6 +42,7 @@
 #include "depth_book.hpp"
 #include "gateway_options.hpp"
 #include "messages.hpp"
+#include "write_workers.hpp"
 
 namespace tickcast::websocket {
 
@@ -76,8 +79,9 @@ public:
     void publish(const Event& e);
     // A batch of publish() calls: sessions idle when it begins only queue
     // (defer()) and start writing at end_batch(), so a coalescing session
-    // gets the batch in as few frames as its caps allow. Order is unchanged:
-    // everything goes through each session's queue.
+    // gets the batch in as few frames as its caps allow, and the writes can
+    // start on several threads. Order is unchanged: everything goes through
+    // each session's queue.
     void begin_batch() { batching_ = true; }
     void end_batch();
     bool batching() const { return batching_; }
@@ -211,6 +215,7 @@ private:
     std::vector<std::shared_ptr<WebSocketSession>> deferred_, flushing_;  // sessions to start writing after the batch
     Completion drained_;  // set while draining
     boost::asio::steady_timer drain_timer_;
+    WriteWorkers writers_;
     Counters counters_;
 };
 

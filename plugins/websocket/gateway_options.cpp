@@ -1,7 +1,9 @@
 #include "gateway_options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 namespace tickcast::websocket {
 
@@ -20,6 +22,7 @@ OptionSpecs GatewayOptions::specs() {
         {"conflate_depth", OptionType::boolean, false, "false", "For a client with more than conflate_above bytes queued, replace its queued depth deltas of a channel by that channel's latest book (a snapshot with \"conflated\":true) instead of closing it; trades are never conflated"},
         {"conflate_above", OptionType::size, false, "1MiB", "The queued bytes past which conflate_depth applies (below send_queue_limit)"},
         {"coalesce_max_messages", OptionType::integer, false, "31", "Most messages in one frame for a client that connected with ?coalesce=1 (a frame also stops at 64KiB); 1 turns coalescing off. 31 messages make 63 buffers plus the frame header: the most one sendmsg takes (Asio gathers at most 64)"},
+        {"write_threads", OptionType::integer, false, "0", "Threads that start the socket writes of one batch's fan-out, the pipeline's own included: 1 writes from the pipeline thread alone; 0 takes one per CPU core, at most 4. A write is mostly kernel time, so a second thread roughly halves the time to reach the last of many subscribers"},
         {"heartbeat", OptionType::duration, false, "5s", "A quiet subscribed channel gets a heartbeat with its last seq this often; 0 disables"},
         {"tls", OptionType::map, false, "", "Serve wss:// and https:// only: {cert: PEM certificate chain file, key: PEM private key file}"},
         {"auth_secret", OptionType::string, false, "", "HMAC-SHA256 secret (at least 16 bytes) that signs access tokens for private orders.<user> channels; never logged"},
@@ -54,6 +57,9 @@ GatewayOptions::GatewayOptions(const ConfigNode& o)
     if (send_queue_limit < 1024) o["send_queue_limit"].fail("send_queue_limit must be at least 1KiB");
     heartbeat = o["heartbeat"].as_duration();
     coalesce_max_messages = positive(o["coalesce_max_messages"], "coalesce_max_messages");
+    const std::int64_t threads = o["write_threads"].as_int();
+    if (threads < 0 || threads > 64) o["write_threads"].fail("write_threads must be 0 (one per core, at most 4) to 64, got " + o["write_threads"].text());
+    write_threads = threads > 0 ? std::size_t(threads) : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
     conflate_depth = o["conflate_depth"].as_bool();
     conflate_above = std::size_t(o["conflate_above"].as_size());
     if (conflate_depth && conflate_above >= send_queue_limit)

@@ -25,6 +25,9 @@ struct GatewayOptions {
     bool conflate_depth = false;             // past conflate_above, depth deltas give way to the latest state
     std::size_t conflate_above = 1 << 20;
     std::size_t coalesce_max_messages = 31;  // per frame, for clients that asked for coalescing (2n+1 buffers + header <= 64: one sendmsg)
+    // Threads that start one batch's socket writes, the pipeline's own
+    // included (WriteWorkers); 1: the pipeline thread alone.
+    std::size_t write_threads = 1;
     std::chrono::nanoseconds heartbeat = std::chrono::seconds(5);  // 0: no heartbeats
     // HMAC secret for access tokens (auth_secret, or the environment variable
     // auth_secret_env names); empty: no authentication, private channels refused.

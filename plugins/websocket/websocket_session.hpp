@@ -77,7 +77,11 @@ public:
     void set_coalesce(bool on) { coalesce_ = on; }
     bool coalesce() const { return coalesce_; }
     // Starts the write of what was queued during a batch (Gateway::end_batch).
+    // Touches only this session (and its socket), so flushes of different
+    // sessions may run on different threads at once, unless
+    // flush_reads_gateway(): a latest-state entry is queued (conflate_depth).
     void flush();
+    bool flush_reads_gateway() const { return !latest_pending_.empty(); }
 
     std::unordered_set<std::string>& subscriptions() { return subscriptions_; }
 

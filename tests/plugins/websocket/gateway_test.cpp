@@ -423,3 +423,19 @@ TEST(WebSocketGateway, channels_nobody_publishes_are_forgotten_when_their_last_s
     ASSERT_TRUE(e);
     EXPECT_EQ(e->at("seq").as_int64(), 2);
 }
+
+TEST(WebSocketGateway, write_threads_outside_0_to_64_is_refused_at_its_line) {
+    TempDir dir;
+    for (const char* bad : {"-1", "65"}) {
+        const std::string config = dir.write("threads.yaml",
+            "pipelines:\n"
+            "  gateway:\n"
+            "    source: {plugin: mock_source, events: [{channel: trades.X, payload: x}]}\n"
+            "    sinks: [{plugin: websocket_server, listen: \"127.0.0.1:0\", write_threads: " + std::string(bad) + "}]\n");
+        Process p({TICKCAST_DAEMON, "validate", config}, {"TICKCAST_PLUGIN_PATH=" TICKCAST_PLUGIN_DIR});
+        EXPECT_EQ(p.wait(), 2) << bad;
+        const std::string err = p.err();
+        EXPECT_NE(err.find("threads.yaml:4:"), std::string::npos) << err;
+        EXPECT_NE(err.find(std::string("write_threads must be 0 (one per core, at most 4) to 64, got ") + bad), std::string::npos) << err;
+    }
+}

@@ -78,8 +78,10 @@ struct Feed {
     }
 };
 
-// Subscribes to depth.F and trades.F, then checks snapshot + `deltas` events per channel.
-void check_client(const std::string& address, int deltas) {
+// Subscribes to depth.F and trades.F, then checks snapshot + `deltas` events
+// per channel; `books`: also the book after each (costly: a client that
+// checks it reads slower than the feed, for a while).
+void check_client(const std::string& address, int deltas, bool books = true) {
     WsClient c(address);
     c.send(R"({"op":"subscribe","channels":["depth.F","trades.F"],"id":1})");
     std::map<std::string, std::uint64_t> last;  // channel -> last seq seen
@@ -96,8 +98,8 @@ void check_client(const std::string& address, int deltas) {
         if (type == "snapshot") {
             ASSERT_EQ(last.count(channel), 0u) << "one snapshot per channel";
             last[channel] = seq_of(*m);
-            if (channel == "depth.F") {
-                depth_epoch = str(*m, "epoch");
+            if (channel == "depth.F") depth_epoch = str(*m, "epoch");
+            if (channel == "depth.F" && books) {
                 for (const char* side : {"bids", "asks"})
                     for (const auto& level : m->at("data").at(side).as_array())
                         book[std::string(side[0] == 'b' ? "b:" : "a:") + level.as_array()[0].as_string().c_str()] =
@@ -113,6 +115,8 @@ void check_client(const std::string& address, int deltas) {
         ++events[channel];
         if (channel == "depth.F") {
             ASSERT_EQ(str(*m, "epoch"), depth_epoch);
+        }
+        if (channel == "depth.F" && books) {
             apply_delta(book, m->at("data").as_object());
             ASSERT_EQ(book, expected_book(seq_of(*m))) << "book after seq " << seq_of(*m);
         }
@@ -135,6 +139,25 @@ TEST(WebSocketLiveFeed, clients_subscribing_mid_stream_get_a_snapshot_then_every
     }
     for (auto& t : clients) t.join();
     EXPECT_EQ(failures.load(), 0);
+}
+
+// Enough subscribers that every batch's writes are shared between the
+// pipeline thread and a write_threads helper (WriteWorkers::min_items is
+// 16): each client still gets its snapshot and then every seq, in order.
+// (Seqs only: forty clients checking books too would read slower than the
+// feed and be cut off as slow consumers, as they should be.)
+TEST(WebSocketLiveFeed, forty_clients_served_by_two_write_threads_each_get_every_seq_once_in_order) {
+    Feed feed("wt" + std::to_string(::getpid()) + ":", ", write_threads: 2");
+    ASSERT_FALSE(feed.address.empty()) << feed.daemon->process().err();
+    std::vector<std::thread> clients;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 40; ++i)
+        clients.emplace_back([&] {
+            check_client(feed.address, 1500, false);
+            if (::testing::Test::HasFailure()) ++failures;
+        });
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(failures.load(), 0) << feed.daemon->process().err();
 }
 
 TEST(WebSocketLiveFeed, a_python_websockets_client_gets_snapshot_deltas_pong_and_errors) {
