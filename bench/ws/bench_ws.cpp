@@ -9,6 +9,9 @@
 //   - nchan:    nginx with one worker and the nchan module; a publisher
 //       thread in this process POSTs the same envelope (stamped as it is
 //       built) at the same rate, pipelined on one keep-alive connection;
+//   - floor (--floor): FloorServer (floor_server.hpp) in this process, bare
+//       non-blocking sends of one ready frame per subscriber, from one
+//       thread and from two: what no one-frame-per-subscriber server beats;
 //   - the load client (ws_load_client.hpp): one thread, N connections,
 //       connection i subscribed to channel i % K.
 // A run: start the server, connect and subscribe every client, settle 1 s,
@@ -37,6 +40,7 @@
 
 #include "common/bench_support.hpp"
 #include "support/daemon_process.hpp"
+#include "ws/floor_server.hpp"
 #include "ws/nchan_baseline.hpp"
 #include "ws/ws_load_client.hpp"
 
@@ -123,16 +127,26 @@ struct Config {
     int repeat = 3;
     double seconds = 5;
     int daemon_threads = 1;
+    int write_threads = 0;  // websocket_server write_threads (0: its default, one per core)
     int nginx_workers = 1;
     std::size_t payload_bytes = 120;
-    bool tickcast = true, nchan = true;
+    bool tickcast = true, nchan = true, floor = false;
     bool coalesce = true;  // tickcast's clients connect with ?coalesce=1
     std::string nchan_module;
     std::string gateway_plugin_dir;  // searched before the build's plugins: an A/B build of websocket_server
 };
 
-enum class Server { tickcast, nchan };
-const char* name(Server s) { return s == Server::tickcast ? "tickcast" : "nchan"; }
+// floor1, floor2: FloorServer (bare sends) from one and from two threads.
+enum class Server { tickcast, nchan, floor1, floor2 };
+const char* name(Server s) {
+    switch (s) {
+        case Server::tickcast: return "tickcast";
+        case Server::nchan: return "nchan";
+        case Server::floor1: return "floor-1t";
+        case Server::floor2: return "floor-2t";
+    }
+    return "?";
+}
 
 struct Run {
     double deliveries_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;  // ms
@@ -212,7 +226,8 @@ std::string tickcast_yaml(const Config& cfg, const Scenario& sc) {
            "    source: {plugin: stamped_source, channels: " + std::to_string(sc.channels) + ", rate: " + std::to_string(sc.rate) +
            ", payload_bytes: " + std::to_string(cfg.payload_bytes) + "}\n"
            "    sinks:\n"
-           "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", max_connections: 20000}\n";
+           "      - {plugin: websocket_server, listen: \"127.0.0.1:0\", max_connections: 20000, write_threads: " +
+           std::to_string(cfg.write_threads) + "}\n";
 }
 
 Run run_tickcast(const Config& cfg, const Scenario& sc) {
@@ -250,6 +265,21 @@ Run run_nchan(const Config& cfg, const Scenario& sc) {
     publisher.stop();
     if (!publisher.error().empty() && r.problem.empty()) r.problem = "publisher: " + publisher.error();
     server.stop();
+    return r;
+}
+
+// The floor: no process of its own, so no server CPU or RSS is reported.
+Run run_floor(const Config& cfg, const Scenario& sc, std::size_t threads) {
+    const std::string ids = "f" + std::to_string(++g_run_counter) + "c";
+    FloorServer server({ids, "bench.", sc.channels, sc.rate, cfg.payload_bytes, threads});
+    LoadSpec spec;
+    spec.server = LoadSpec::Server::nchan;  // the URL is the subscription, as with nchan
+    spec.port = server.port();
+    spec.nchan_id_prefix = ids;
+    Run r = measure(cfg, sc, spec, [] { return std::vector<int>{}; }, 0, 0);
+    server.stop();
+    if (server.dropped() && r.problem.empty()) r.problem = std::to_string(server.dropped()) + " frames could not be sent whole (dropped)";
+    if (!server.error().empty() && r.problem.empty()) r.problem = "floor: " + server.error();
     return r;
 }
 
@@ -329,6 +359,7 @@ int main(int argc, char** argv) {
     app.add_option("--repeat", cfg.repeat, "runs per scenario and server (medians reported)")->capture_default_str();
     app.add_option("--seconds", cfg.seconds, "measured window per run")->capture_default_str();
     app.add_option("--daemon-threads", cfg.daemon_threads, "tickcastd daemon.threads")->capture_default_str();
+    app.add_option("--write-threads", cfg.write_threads, "the gateway's write_threads (0: its default, one per core up to 4)")->capture_default_str();
     app.add_option("--nginx-workers", cfg.nginx_workers, "nginx worker_processes")->capture_default_str();
     app.add_option("--payload-bytes", cfg.payload_bytes, "event payload size")->capture_default_str();
     app.add_option("--gateway-plugin-dir", cfg.gateway_plugin_dir,
@@ -336,6 +367,7 @@ int main(int argc, char** argv) {
     bool no_nchan = false, no_tickcast = false;
     app.add_flag("--no-nchan", no_nchan, "skip the baseline");
     app.add_flag("--no-tickcast", no_tickcast, "only the baseline");
+    app.add_flag("--floor", cfg.floor, "also run the bare-send floor (bench/ws/floor_server.hpp) from one and from two threads");
     bool no_coalesce = false;
     app.add_flag("--no-coalesce", no_coalesce, "tickcast's clients do not ask for coalescing (one message per frame)");
     CLI11_PARSE(app, argc, argv);
@@ -364,8 +396,8 @@ int main(int argc, char** argv) {
         std::printf("bench_ws: %ld CPUs, %s %s, RLIMIT_NOFILE %llu, load %s\n", sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release,
                     (unsigned long long)lim.rlim_cur, loadavg().c_str());
         if (!cfg.gateway_plugin_dir.empty()) std::printf("  plugins first from %s\n", cfg.gateway_plugin_dir.c_str());
-        std::printf("  tickcast: tickcastd threads=%d, stamped_source -> websocket_server; nchan: nginx %s workers=%d, publisher = HTTP POST\n",
-                    cfg.daemon_threads, cfg.nchan ? run_command("/usr/sbin/nginx -v 2>&1").c_str() : "-", cfg.nginx_workers);
+        std::printf("  tickcast: tickcastd threads=%d, stamped_source -> websocket_server (write_threads %d); nchan: nginx %s workers=%d, publisher = HTTP POST\n",
+                    cfg.daemon_threads, cfg.write_threads, cfg.nchan ? run_command("/usr/sbin/nginx -v 2>&1").c_str() : "-", cfg.nginx_workers);
         std::printf("  payload %zu bytes; %d runs per point, %.1f s windows; latency = kernel receive stamp - origin stamp (ms); load client: 1 thread\n\n",
                     cfg.payload_bytes, cfg.repeat, cfg.seconds);
 
@@ -376,10 +408,13 @@ int main(int argc, char** argv) {
                 std::vector<Server> order;
                 if (cfg.tickcast) order.push_back(Server::tickcast);
                 if (cfg.nchan) order.push_back(Server::nchan);
+                if (cfg.floor) order.insert(order.end(), {Server::floor1, Server::floor2});
                 if (rep % 2) std::reverse(order.begin(), order.end());
                 for (Server s : order) {
                     check_interrupted();
-                    Run r = s == Server::tickcast ? run_tickcast(cfg, sc) : run_nchan(cfg, sc);
+                    Run r = s == Server::tickcast ? run_tickcast(cfg, sc)
+                            : s == Server::nchan  ? run_nchan(cfg, sc)
+                                                  : run_floor(cfg, sc, s == Server::floor1 ? 1 : 2);
                     print_run(sc, s, rep, r);
                     all[sc.name][s].push_back(std::move(r));
                 }

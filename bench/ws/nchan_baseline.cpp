@@ -36,6 +36,23 @@ bool accepts(std::uint16_t port) {
 
 }  // namespace
 
+void append_bench_envelope(std::string& out, std::string_view channel, std::uint64_t seq, std::size_t k, std::size_t payload_bytes) {
+    char digits[24];
+    out += R"({"type":"event","channel":")";
+    out += channel;
+    out += R"(","seq":)";
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, seq).ptr);
+    out += R"(,"epoch":"1795683897300-0","data":{"ts":)";
+    const std::size_t data_at = out.size() - 6;  // at the '{' of data
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, realtime_ns()).ptr);
+    out += R"(,"type":"trade","symbol":"B)";
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, k).ptr);
+    out += R"(","price":"64210.50","qty":"0.0150","pad":")";
+    const std::size_t data_len = out.size() - data_at;
+    if (data_len + 2 < payload_bytes) out.append(payload_bytes - data_len - 2, 'x');
+    out += "\"}}";
+}
+
 NchanServer::NchanServer(const std::string& module, int workers) {
     port_ = free_port();
     const std::string d = dir_.path();
@@ -155,20 +172,8 @@ void NchanPublisher::run() {
         char digits[24];
         for (std::uint64_t i = 0; i < due; ++i) {
             const std::size_t k = next++ % spec_.channels;
-            // The same bytes tickcast sends: its envelope around stamped_source's payload.
-            body.assign(R"({"type":"event","channel":")");
-            body += names[k];
-            body += R"(","seq":)";
-            body.append(digits, std::to_chars(digits, digits + sizeof digits, ++seqs[k]).ptr);
-            body += R"(,"epoch":"1795683897300-0","data":{"ts":)";
-            const std::size_t data_at = body.size() - 6;  // at the '{' of data
-            body.append(digits, std::to_chars(digits, digits + sizeof digits, realtime_ns()).ptr);
-            body += R"(,"type":"trade","symbol":"B)";
-            body.append(digits, std::to_chars(digits, digits + sizeof digits, k).ptr);
-            body += R"(","price":"64210.50","qty":"0.0150","pad":")";
-            const std::size_t data_len = body.size() - data_at;
-            if (data_len + 2 < spec_.payload_bytes) body.append(spec_.payload_bytes - data_len - 2, 'x');
-            body += "\"}}";
+            body.clear();
+            append_bench_envelope(body, names[k], ++seqs[k], k, spec_.payload_bytes);
             out += heads[k];
             out.append(digits, std::to_chars(digits, digits + sizeof digits, body.size()).ptr);
             out += "\r\n\r\n";

@@ -11,11 +11,17 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "support/process.hpp"
 
 namespace tickcast::bench {
+
+// Appends the bytes tickcast's gateway sends for an event of stamped_source
+// (its data envelope around a `payload_bytes` payload whose first field is
+// the origin time, stamped now), for the servers tickcast is compared with.
+void append_bench_envelope(std::string& out, std::string_view channel, std::uint64_t seq, std::size_t k, std::size_t payload_bytes);
 
 class NchanServer {
 public:
