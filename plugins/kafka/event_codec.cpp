@@ -2,8 +2,8 @@
 
 #include <charconv>
 
-#include <boost/json.hpp>
 #include <tickcast/input_position.hpp>
+#include <tickcast/json.hpp>
 
 namespace tickcast::kafka {
 
@@ -26,6 +26,7 @@ bool parse_number(std::string_view text, T& out) {
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
 
 }  // namespace
 
@@ -84,20 +85,17 @@ bool decode_message(const MessageView& m, const DecodeRules& rules, Event& out, 
     if (has_channel) return true;
     if (rules.codec == Codec::json) {
         // A foreign message: check that it is JSON, and route it by its field.
-        boost::system::error_code ec;
-        const boost::json::value v = boost::json::parse(m.value, ec);
-        if (ec) {
-            error = "the value is not JSON (" + ec.message() + ")";
+        const bool routed = !rules.channel_field.empty();
+        const JsonScan scan = scan_json(m.value, rules.channel_field, routed ? &out.channel : nullptr);
+        if (scan.error) {
+            error = "the value is not JSON (" + scan.error.message() + ")";
             return false;
         }
-        if (!rules.channel_field.empty()) {
-            const boost::json::object* obj = v.if_object();
-            const boost::json::value* field = obj ? obj->if_contains(rules.channel_field) : nullptr;
-            if (!field || !field->is_string()) {
+        if (routed) {
+            if (!scan.found) {
                 error = "the value has no string field '" + rules.channel_field + "'";
                 return false;
             }
-            out.channel.assign(field->get_string());
             return true;
         }
     }

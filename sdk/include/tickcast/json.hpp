@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include "tickcast/config.hpp"
 #include "tickcast/event.hpp"
@@ -47,6 +48,89 @@ inline boost::json::value yaml_to_json(const YAML::Node& node) {
         default:
             return nullptr;
     }
+}
+
+namespace detail {
+// scan_json's handler: the parser validates the text; this only watches for
+// one top-level member and keeps its string value.
+struct JsonFieldScan {
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    using ec_t = boost::system::error_code;
+    using sv = boost::json::string_view;
+
+    JsonFieldScan(std::string_view field, std::string* value) : want(field), out(value) {}
+    std::string_view want;
+    std::string* out;
+    int depth = 0;
+    std::string key;         // a top-level key arriving in parts
+    bool capturing = false;  // the value being parsed is the wanted member's
+    bool found = false;      // its value was a string (in *out)
+
+    bool other() {  // a value other than a string
+        if (capturing) found = false;
+        capturing = false;
+        return true;
+    }
+    bool on_document_begin(ec_t&) { return true; }
+    bool on_document_end(ec_t&) { return true; }
+    bool on_array_begin(ec_t&) { return other(), ++depth, true; }
+    bool on_array_end(std::size_t, ec_t&) { return --depth, true; }
+    bool on_object_begin(ec_t&) { return other(), ++depth, true; }
+    bool on_object_end(std::size_t, ec_t&) { return --depth, true; }
+    bool on_string_part(sv s, std::size_t, ec_t&) {
+        if (capturing) out->append(s.data(), s.size());
+        return true;
+    }
+    bool on_string(sv s, std::size_t, ec_t&) {
+        if (capturing) {
+            out->append(s.data(), s.size());
+            found = true;  // a later duplicate of the member replaces it, as in a parsed object
+        }
+        capturing = false;
+        return true;
+    }
+    bool on_key_part(sv s, std::size_t, ec_t&) {
+        if (depth == 1 && out) key.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(sv s, std::size_t, ec_t&) {
+        if (depth == 1 && out) {
+            key.append(s.data(), s.size());
+            capturing = key == want;
+            if (capturing) out->clear();
+            key.clear();
+        }
+        return true;
+    }
+    bool on_number_part(sv, ec_t&) { return true; }
+    bool on_int64(std::int64_t, sv, ec_t&) { return other(); }
+    bool on_uint64(std::uint64_t, sv, ec_t&) { return other(); }
+    bool on_double(double, sv, ec_t&) { return other(); }
+    bool on_bool(bool, ec_t&) { return other(); }
+    bool on_null(ec_t&) { return other(); }
+    bool on_comment_part(sv, ec_t&) { return true; }
+    bool on_comment(sv, ec_t&) { return true; }
+};
+}  // namespace detail
+
+// Checks that `text` is one JSON text (whitespace around it allowed) without
+// building a document: no allocation for the check itself. With `value`,
+// also reads the top-level string member `field` into *value (the last one,
+// as a parsed object keeps it). `found`: that member exists and is a string.
+struct JsonScan {
+    boost::system::error_code error;
+    bool found = false;
+};
+inline JsonScan scan_json(std::string_view text, std::string_view field = {}, std::string* value = nullptr) {
+    boost::json::basic_parser<detail::JsonFieldScan> parser(boost::json::parse_options{}, field, value);
+    JsonScan r;
+    const std::size_t used = parser.write_some(false, text.data(), text.size(), r.error);
+    if (!r.error && used < text.size()) r.error = boost::json::error::extra_data;
+    r.found = !r.error && parser.handler().found;
+    return r;
 }
 
 // A payload as JSON when it parses as JSON, else as a JSON string.
@@ -140,16 +224,12 @@ inline void append_envelope_line(std::string& out, const Event& e) {
     if (e.flags & event_flags::heartbeat) out += ",\"heartbeat\":true";
     out += ",\"payload\":";
     const std::string_view payload = e.payload_view();
-    // Parsed only to check it is JSON; small payloads parse without a heap
-    // allocation.
-    unsigned char scratch[4096];
-    boost::json::monotonic_resource memory(scratch, sizeof scratch);
-    boost::system::error_code ec;
-    const boost::json::value parsed = boost::json::parse(payload, ec, &memory);
-    if (ec)
+    // JSON goes in as it is, unless a line break inside would split the
+    // line: then (rarely) it is parsed and written compact.
+    if (scan_json(payload).error)
         append_json_string(out, payload);
     else if (std::memchr(payload.data(), '\n', payload.size()) || std::memchr(payload.data(), '\r', payload.size()))
-        out += boost::json::serialize(parsed);
+        out += boost::json::serialize(boost::json::parse(payload));
     else
         out += payload;
     out += '}';

@@ -69,6 +69,28 @@ TEST(EventCodec, a_foreign_message_that_is_not_json_is_refused_with_a_reason) {
     EXPECT_EQ(error, "the value has no string field 'ch'");
 }
 
+TEST(EventCodec, the_channel_field_is_a_top_level_string_read_as_json_reads_it) {
+    DecodeRules rules;
+    rules.channel_field = "ch";
+    Event out;
+    std::string error;
+    // Escapes are decoded; a later duplicate wins; nesting and other types do not count.
+    ASSERT_TRUE(decode_message({"t", "", R"({"x":{"ch":"inner"},"ch":"orders.\u0061lice"})", nullptr, -1}, rules, out, error)) << error;
+    EXPECT_EQ(out.channel, "orders.alice");
+    ASSERT_TRUE(decode_message({"t", "", R"({"ch":"first","ch":"second"})", nullptr, -1}, rules, out, error)) << error;
+    EXPECT_EQ(out.channel, "second");
+    for (const char* value : {R"({"x":{"ch":"inner"}})", R"({"ch":1})", R"({"ch":["a"]})", R"({"ch":"a","ch":null})", R"(["ch","a"])"}) {
+        EXPECT_FALSE(decode_message({"t", "", value, nullptr, -1}, rules, out, error)) << value;
+        EXPECT_EQ(error, "the value has no string field 'ch'") << value;
+    }
+    // One JSON text and nothing after it but whitespace.
+    EXPECT_TRUE(decode_message({"t", "", "{\"ch\":\"a\"} \n", nullptr, -1}, rules, out, error)) << error;
+    for (const char* value : {R"({"ch":"a"} x)", R"({"ch":"a"}{})", R"({"ch":"a")", ""}) {
+        EXPECT_FALSE(decode_message({"t", "", value, nullptr, -1}, rules, out, error)) << value;
+        EXPECT_NE(error.find("not JSON"), std::string::npos) << value << ": " << error;
+    }
+}
+
 TEST(EventCodec, raw_messages_take_the_fixed_channel_or_the_topic) {
     DecodeRules rules;
     rules.codec = Codec::raw;
