@@ -57,6 +57,7 @@ struct Options {
     int symbols = 20;
     double warmup = 4, seconds = 10;
     int threads = 1;
+    int write_threads = 0;  // the gateway's write_threads (0: its default, one per core)
     double restart_gap = 2;
 };
 
@@ -109,7 +110,7 @@ std::string gateway_yaml(const Options& o, const std::string& path, const std::s
         cache = ", cache: cache";
     }
     return y + "pipelines:\n  gateway:\n    source: " + source + "\n    sinks: [{plugin: websocket_server, listen: \"" + listen +
-           "\"" + cache + ", max_connections: 20000, send_queue_limit: 8MiB}]\n";
+           "\"" + cache + ", max_connections: 20000, send_queue_limit: 8MiB, write_threads: " + std::to_string(o.write_threads) + "}]\n";
 }
 
 std::uint16_t free_port() {
@@ -362,6 +363,7 @@ int main(int argc, char** argv) {
     app.add_option("--warmup", o.warmup, "seconds after every client subscribed before the window")->capture_default_str();
     app.add_option("--seconds", o.seconds, "measured window, seconds")->capture_default_str();
     app.add_option("--threads", o.threads, "daemon.threads of the fan-out and gateway daemons")->capture_default_str();
+    app.add_option("--write-threads", o.write_threads, "the gateway's write_threads (0: its default, one per core up to 4)")->capture_default_str();
     app.add_option("--restart-gap", o.restart_gap, "seconds the gateway stays away in the restart measurement")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     o.paths.clear();
@@ -377,8 +379,8 @@ int main(int argc, char** argv) {
 
     std::printf("bench_e2e: engine -> WebSocket, %zu clients over %d symbols (depth channels), window %.0f s after %.0f s warm-up\n",
                 o.clients, o.symbols, o.seconds, o.warmup);
-    std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores\n",
-                std::thread::hardware_concurrency(), loadavg().c_str());
+    std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores; gateway write_threads %d\n",
+                std::thread::hardware_concurrency(), loadavg().c_str(), o.write_threads);
     std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50/p99 of each daemon's tickcast_hop_latency_seconds (whole run, warm-up included)\n\n");
     std::printf("restart: 5 clients (depth.S0..S4) follow, the gateway stops for %.1f s and comes back, they resubscribe with `since`\n\n",
                 o.restart_gap);
