@@ -27,7 +27,6 @@ bool parse_number(std::string_view text, T& out) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-
 }  // namespace
 
 rd_kafka_headers_t* encode_headers(const Event& e, const Hops& hops) {

@@ -1,8 +1,8 @@
 // WriteWorkers: helper threads that share one batch's fan-out with the
 // pipeline thread. Starting a socket write is mostly the kernel's work (the
 // loopback or NIC send path costs several microseconds per connection), so
-// one thread writing to a thousand subscribers is the fan-out's latency;
-// two threads halve it.
+// one thread writing to a thousand subscribers is the fan-out's latency; a
+// second thread cut it by ~40% on two cores (docs/benchmarks.md).
 //
 // for_each(n, f) is a fork-join inside the caller's handler: the caller and
 // the helpers claim indices in small chunks from one counter, and the call
