@@ -181,6 +181,21 @@ void Gateway::publish(const Event& e) {
     counters_.deliveries->Increment(double(delivered));
 }
 
+void Gateway::slow_consumer(std::string_view why) {
+    counters_.slow_consumers->Increment();
+    const auto now = std::chrono::steady_clock::now();
+    if (slow_logged_ != std::chrono::steady_clock::time_point{} && now - slow_logged_ < slow_log_interval) {
+        ++slow_unlogged_;
+        return;
+    }
+    if (slow_unlogged_)
+        context_.log().warn("closing a client with 4008, {} ({} more since the last such line)", why, slow_unlogged_);
+    else
+        context_.log().warn("closing a client with 4008, {}", why);
+    slow_logged_ = now;
+    slow_unlogged_ = 0;
+}
+
 void Gateway::end_batch() {
     batching_ = false;
     // Swapped, keeping both vectors' capacity: no allocation per batch.

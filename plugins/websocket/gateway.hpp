@@ -118,6 +118,11 @@ public:
     spdlog::logger& log() { return context_.log(); }
     boost::asio::any_io_executor executor() { return context_.executor(); }
 
+    // A session is being closed with 4008: counts it, and logs it, at most
+    // once per slow_log_interval (with how many more there were meanwhile).
+    void slow_consumer(std::string_view why);
+    static constexpr std::chrono::seconds slow_log_interval{10};
+
     struct Counters {
         prometheus::Gauge* connections;
         prometheus::Counter* rejected_max_connections;
@@ -216,6 +221,8 @@ private:
     Completion drained_;  // set while draining
     boost::asio::steady_timer drain_timer_;
     WriteWorkers writers_;
+    std::chrono::steady_clock::time_point slow_logged_{};  // last slow-consumer log line
+    std::uint64_t slow_unlogged_ = 0;                      // closes since, not logged
     Counters counters_;
 };
 

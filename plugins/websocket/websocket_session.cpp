@@ -129,8 +129,9 @@ void WebSocketSession::send(Message message, const std::string* depth_channel) {
         if (queued_bytes_ + message->size() > o.conflate_above) return conflate(depth_channel);
     }
     if (queued_bytes_ + message->size() > o.send_queue_limit) {
-        gateway_->counters().slow_consumers->Increment();
-        close(close_code::slow_consumer, "slow consumer: more than " + std::to_string(o.send_queue_limit) + " bytes queued");
+        const std::string why = "slow consumer: more than " + std::to_string(o.send_queue_limit) + " bytes queued";
+        gateway_->slow_consumer(why);
+        close(close_code::slow_consumer, why);
         return;
     }
     queued_bytes_ += message->size();
@@ -188,8 +189,9 @@ void WebSocketSession::write_next() {
             if (state.close) {
                 writing_ = false;  // nothing is being written: close() may drop the whole queue
                 in_flight_ = 0;
-                gateway_->counters().slow_consumers->Increment();
-                return close(close_code::slow_consumer, "slow consumer: the depth it missed could not be conflated");
+                const std::string why = "slow consumer: the depth it missed could not be conflated";
+                gateway_->slow_consumer(why);
+                return close(close_code::slow_consumer, why);
             }
             if (!state.message) {
                 queue_.erase(queue_.begin() + std::ptrdiff_t(count));  // unsubscribed, or a resnapshot follows

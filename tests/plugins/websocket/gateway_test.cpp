@@ -291,6 +291,9 @@ TEST(WebSocketGateway, a_client_that_stops_reading_is_cut_off_while_another_rece
     for (int i = 0; i < count; ++i) ASSERT_EQ(got[i], std::uint64_t(i + 1));
     EXPECT_TRUE(eventually([&] { return g.metric("tickcast_websocket_slow_consumer_closes_total") == 1; }));
     EXPECT_TRUE(slow.wait_closed(std::chrono::seconds(20))) << "the slow client must be cut off";
+    // The operator hears of it too, once (closes are rate-limited in the log).
+    const std::string log = g.log();
+    EXPECT_NE(log.find("closing a client with 4008, slow consumer: more than 262144 bytes queued"), std::string::npos) << log;
 }
 
 TEST(WebSocketGateway, with_conflation_a_slow_client_gets_the_latest_depth_instead_of_being_cut_off_and_every_trade) {
