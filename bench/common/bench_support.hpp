@@ -73,6 +73,14 @@ struct PacedCount {
         }
         return std::min(n, total - emitted);
     }
+    // When nothing is due: the next event's time, but at least 1 ms from now
+    // (mock_source never wakes more often than that).
+    std::chrono::steady_clock::time_point next_wake() const {
+        const auto now = std::chrono::steady_clock::now();
+        if (rate == 0) return now;
+        const auto wake = start + std::chrono::nanoseconds(std::int64_t((__int128)emitted * 1'000'000'000 / rate));
+        return std::max(wake, now + std::chrono::milliseconds(1));
+    }
 };
 
 // Where a daemon's capture_sink writes: on tmpfs (/dev/shm) when there is

@@ -307,15 +307,6 @@ std::string host_yaml(const Config& cfg) {
 
 // ---- raw librdkafka --------------------------------------------------------------
 
-// Paces like mock_source (bench_support.hpp); when nothing is due, sleep
-// until the next event but at least 1 ms.
-struct Pacer : PacedCount {
-    std::chrono::steady_clock::time_point next_wake() const {
-        const auto wake = start + std::chrono::nanoseconds(std::int64_t((__int128)emitted * 1'000'000'000 / rate));
-        return std::max(wake, std::chrono::steady_clock::now() + 1ms);
-    }
-};
-
 struct RawSpec {
     std::string bootstrap, topic, group;
     std::uint64_t rate, total;
@@ -345,7 +336,7 @@ void raw_producer(const Config& cfg, const RawSpec& spec, const std::string& pay
     std::vector<std::string> keys, channels;
     for (int k = 0; k < cfg.keys; ++k) keys.push_back(key_name(k)), channels.push_back(channel_name(k));
     std::vector<std::uint64_t> seqs(std::size_t(cfg.keys), 0);
-    Pacer pacer{spec.rate, spec.total, 256};
+    PacedCount pacer{spec.rate, spec.total, 256};  // paced like mock_source
     while (pacer.emitted < spec.total && !g_interrupted) {
         const std::uint64_t n = pacer.due();
         if (n == 0) {

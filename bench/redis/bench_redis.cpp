@@ -190,15 +190,13 @@ std::string make_payload(std::size_t bytes) {
     return p + tail;
 }
 
-// Paces like mock_source (bench_support.hpp); when nothing is due, sleep
-// until the next event but at least 1 ms.
+// Paces like mock_source (bench_support.hpp).
 struct Pacer : PacedCount {
     // Right after a batch went out: when to build the next one (as
-    // mock_source decides it, before any reply has come back).
+    // mock_source decides it, before any reply has come back), if not now.
     std::optional<std::chrono::steady_clock::time_point> next_wake() const {
         if (rate == 0 || due() > 0) return std::nullopt;
-        const auto wake = start + std::chrono::nanoseconds(std::int64_t((__int128)emitted * 1'000'000'000 / rate));
-        return std::max(wake, std::chrono::steady_clock::now() + 1ms);
+        return PacedCount::next_wake();
     }
 };
 

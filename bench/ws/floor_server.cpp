@@ -15,6 +15,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/bench_support.hpp"
 #include "write_workers.hpp"
 #include "ws/nchan_baseline.hpp"
 
@@ -115,25 +116,19 @@ void FloorServer::accept_loop() {
 }
 
 void FloorServer::publish_loop() {
-    using clock = std::chrono::steady_clock;
     tickcast::websocket::WriteWorkers workers(spec_.threads);
     std::vector<std::uint64_t> seqs(spec_.channels, 0);
     std::vector<std::string> names;
     for (std::size_t k = 0; k < spec_.channels; ++k) names.push_back(spec_.channel_prefix + std::to_string(k));
     std::string frame, body;
     std::vector<int> fds;
-    std::uint64_t emitted = 0, next = 0;
-    const auto start = clock::now();
-    constexpr std::uint64_t batch = 256;
+    std::uint64_t next = 0;
+    // Paced as tickcast's GeneratorSource: wake at least 1 ms apart, send what is due.
+    PacedCount pacer{spec_.rate, UINT64_MAX, 256};
     while (!stopping_) {
-        // Paced as tickcast's GeneratorSource and the nchan publisher: wake at
-        // least 1 ms apart, send what is due.
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
-        const std::uint64_t due_total = std::uint64_t(__int128(ns) * spec_.rate / 1'000'000'000) + 1;
-        const std::uint64_t due = due_total > emitted ? std::min(due_total - emitted, batch) : 0;
+        const std::uint64_t due = pacer.due();
         if (due == 0) {
-            const auto at = start + std::chrono::nanoseconds(std::int64_t(__int128(emitted) * 1'000'000'000 / spec_.rate));
-            std::this_thread::sleep_until(std::max(at, clock::now() + std::chrono::milliseconds(1)));
+            std::this_thread::sleep_until(pacer.next_wake());
             continue;
         }
         for (std::uint64_t i = 0; i < due; ++i) {
@@ -164,7 +159,7 @@ void FloorServer::publish_loop() {
             };
             workers.for_each(fds.size(), send_one);
         }
-        emitted += due;
+        pacer.emitted += due;
     }
 }
 

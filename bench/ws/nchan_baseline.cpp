@@ -140,7 +140,6 @@ void NchanPublisher::stop() {
 }
 
 void NchanPublisher::run() {
-    using clock = std::chrono::steady_clock;
     asio::io_context io;
     tcp::socket s(io);
     s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), spec_.port));
@@ -156,16 +155,13 @@ void NchanPublisher::run() {
     body.reserve(1024);
     in.reserve(1 << 20);
     char rx[65536];
-    std::uint64_t emitted = 0, next = 0;
-    const auto start = clock::now();
-    constexpr std::uint64_t batch = 256;
+    std::uint64_t next = 0;
+    // Paced as tickcast's GeneratorSource: wake at least 1 ms apart, send what is due.
+    PacedCount pacer{spec_.rate, UINT64_MAX, 256};
     while (!stopping_) {
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
-        const std::uint64_t due_total = std::uint64_t(__int128(ns) * spec_.rate / 1'000'000'000) + 1;
-        const std::uint64_t due = due_total > emitted ? std::min(due_total - emitted, batch) : 0;
+        const std::uint64_t due = pacer.due();
         if (due == 0) {
-            const auto at = start + std::chrono::nanoseconds(std::int64_t(__int128(emitted) * 1'000'000'000 / spec_.rate));
-            std::this_thread::sleep_until(std::max(at, clock::now() + std::chrono::milliseconds(1)));
+            std::this_thread::sleep_until(pacer.next_wake());
             continue;
         }
         out.clear();
@@ -180,7 +176,7 @@ void NchanPublisher::run() {
             out += body;
         }
         asio::write(s, asio::buffer(out));
-        emitted += due;
+        pacer.emitted += due;
         // Read the `due` responses (status line, headers with Content-Length, body).
         std::uint64_t answered = 0;
         while (answered < due) {
