@@ -49,7 +49,7 @@ cat >&2 <<MSG
 $(grep -q auth_secret "$config" && echo "    alice:   http://$TICKCAST_WS_LISTEN/?token=$(scripts/token.sh alice 86400)   (the page with alice's private orders.alice)")
     health:  http://$admin/health
     metrics: http://$admin/metrics
-    websocket: ws://$TICKCAST_WS_LISTEN/   (REST: http://$TICKCAST_WS_LISTEN/api/v1/depth?symbol=BTC-USDT)
+    websocket: ws://$TICKCAST_WS_LISTEN/   (REST: http://$TICKCAST_WS_LISTEN/api/v1/ticker?symbol=BTC-USDT, .../depth, .../trades)
     redis:   $TICKCAST_REDIS_URL   (try: redis-cli -u $TICKCAST_REDIS_URL hgetall tc:ticker:BTC-USDT)
     kafka:   $(cat "$TICKCAST_KAFKA_BOOTSTRAP_FILE" 2>/dev/null || echo "?") ($kafka; try: kcat -C -b \$(cat $TICKCAST_KAFKA_BOOTSTRAP_FILE) -t market-events -o -5 -e)
 $(grep -q 'topics: \[orders\]' "$config" && echo "    orders:  scripts/order.sh buy BTC-USDT 0.0005 --user alice   (see scripts/order.sh; outcome on orders.alice)")

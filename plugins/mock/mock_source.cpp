@@ -7,7 +7,7 @@ namespace tickcast::mock {
 OptionSpecs MockSource::options() {
     return {
         {"events", OptionType::list, true, "",
-         "Events to emit, each {channel, key?, seq?, headers?, payload} where payload is a YAML map (sent as JSON) or a string"},
+         "Events to emit, each {channel, key?, seq?, origin_ns?, headers?, payload} where payload is a YAML map (sent as JSON) or a string"},
         {"repeat", OptionType::integer, false, "1", "How many times to emit the list; 0 repeats until stopped"},
         {"rate", OptionType::integer, false, "0", "Events per second; 0 emits as fast as the pipeline accepts"},
         {"batch", OptionType::integer, false, "256", "Most events per emitted batch"},
@@ -28,13 +28,19 @@ MockSource::MockSource(const ConfigNode& o) : GeneratorSource(pacing(o)) {
     for (const ConfigNode& e : o["events"].items()) {
         if (!e.is_map()) e.fail("each mock event must be a map with channel and payload");
         for (const auto& [k, v] : e.entries())
-            if (k.text() != "channel" && k.text() != "key" && k.text() != "payload" && k.text() != "seq" && k.text() != "headers")
-                k.fail("unknown key '" + k.text() + "' in a mock event; expected channel, key, seq, headers, payload");
+            if (k.text() != "channel" && k.text() != "key" && k.text() != "payload" && k.text() != "seq" && k.text() != "origin_ns" &&
+                k.text() != "headers")
+                k.fail("unknown key '" + k.text() + "' in a mock event; expected channel, key, seq, origin_ns, headers, payload");
         Template t;
         if (!e.has("channel")) e.fail("mock event has no 'channel'");
         t.channel = e["channel"].as_string();
         if (e.has("key")) t.key = e["key"].as_string();
         if (e.has("seq")) t.seq = e["seq"].as_uint();
+        if (e.has("origin_ns")) {
+            const std::int64_t origin = e["origin_ns"].as_int();
+            if (origin <= 0) e["origin_ns"].fail("origin_ns must be a positive time in ns since the Unix epoch");
+            t.origin_ns = origin;
+        }
         for (const auto& [k, v] : e["headers"].entries()) t.headers.emplace_back(k.text(), v.as_string());
         const ConfigNode p = e["payload"];
         if (p.is_scalar())
@@ -53,7 +59,7 @@ bool MockSource::next(Event& e) {
     e.payload = t.payload;  // shared, never copied
     std::uint64_t& last = next_seq_[t.channel];
     e.seq = t.seq != 0 ? t.seq : ++last;
-    e.origin_ns = now_ns();
+    e.origin_ns = t.origin_ns != 0 ? t.origin_ns : now_ns();
     e.headers = t.headers;
     return true;
 }

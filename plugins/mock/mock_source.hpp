@@ -23,6 +23,7 @@ private:
         std::string channel, key;
         Payload payload;
         std::uint64_t seq = 0;
+        std::int64_t origin_ns = 0;  // 0: the time it is emitted
         Headers headers;
     };
     static Pacing pacing(const ConfigNode& options);

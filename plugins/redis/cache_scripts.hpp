@@ -21,10 +21,112 @@ local function dec_cmp(a, b)
   return af < bf and -1 or 1
 end
 local function is_zero(q) return string.match(q, '^[0.]*$') ~= nil end
+local function is_decimal(q)
+  return type(q) == 'string' and #q <= 40 and string.match(q, '^%d*%.?%d*$') ~= nil and string.match(q, '%d') ~= nil
+end
+-- a and b as two digit strings of one length, the point n digits from the right.
+local function dec_align(a, b)
+  local ai, af = string.match(a, '^(%d*)%.?(%d*)$')
+  local bi, bf = string.match(b, '^(%d*)%.?(%d*)$')
+  local n, m = math.max(#af, #bf), math.max(#ai, #bi)
+  af = af .. string.rep('0', n - #af) ; bf = bf .. string.rep('0', n - #bf)
+  ai = string.rep('0', m - #ai) .. ai ; bi = string.rep('0', m - #bi) .. bi
+  return ai .. af, bi .. bf, n
+end
+-- Digits with the point n from the right, as the shortest decimal text.
+local function dec_text(digits, n)
+  local i = string.gsub(string.sub(digits, 1, #digits - n), '^0+', '')
+  local f = string.gsub(string.sub(digits, #digits - n + 1), '0+$', '')
+  if i == '' then i = '0' end
+  if f == '' then return i end
+  return i .. '.' .. f
+end
+-- Exact sum and difference (a >= b) of non-negative decimal strings, digit by digit.
+local function dec_add(a, b)
+  local x, y, n = dec_align(a, b)
+  local out, carry = {}, 0
+  for k = #x, 1, -1 do
+    local d = string.byte(x, k) + string.byte(y, k) - 96 + carry
+    if d >= 10 then d, carry = d - 10, 1 else carry = 0 end
+    out[k] = d
+  end
+  return dec_text((carry == 1 and '1' or '') .. table.concat(out), n)
+end
+local function dec_sub(a, b)
+  local x, y, n = dec_align(a, b)
+  local out, borrow = {}, 0
+  for k = #x, 1, -1 do
+    local d = string.byte(x, k) - string.byte(y, k) - borrow
+    if d < 0 then d, borrow = d + 10, 1 else borrow = 0 end
+    out[k] = d
+  end
+  return dec_text(table.concat(out), n)
+end
 )lua";
 
-// KEYS: trades list, ticker hash. ARGV: seq, trade payload, trades_kept, ttl_ms, origin_ns.
+// The rolling 24-hour volume (docs/redis.md): per symbol a hash of one-minute
+// buckets, v:<minute> (summed quantity) and n:<minute> (trades), with sum and
+// count over the buckets held and the minutes from..to they span. Minutes are
+// whole minutes since the Unix epoch of the trades' origin time. The window
+// at minute M holds the minutes M-1439..M.
+inline constexpr const char* volume_helpers = R"lua(
+local WINDOW = 1440
+local function minute_of(ns)
+  if #ns <= 9 then return 0 end
+  return math.floor(tonumber(string.sub(ns, 1, -10)) / 60)  -- whole seconds first: exact, unlike ns as a double
+end
+-- Volume and trades in the buckets from..upto; with drop, the buckets go.
+local function buckets(key, from, upto, drop)
+  local vol, n = '0', 0
+  for m = from, upto do
+    local v = redis.call('HGET', key, 'v:' .. m)
+    if v then
+      vol = dec_add(vol, v)
+      n = n + tonumber(redis.call('HGET', key, 'n:' .. m) or '0')
+      if drop then redis.call('HDEL', key, 'v:' .. m, 'n:' .. m) end
+    end
+  end
+  return vol, n
+end
+-- Volume and trades of the window ending at minute now, without writing.
+local function window_volume(key, now)
+  local h = redis.call('HMGET', key, 'sum', 'count', 'from', 'to')
+  if not h[1] then return '0', 0 end
+  local from, to, cut = tonumber(h[3]), tonumber(h[4]), now - WINDOW
+  if cut >= to then return '0', 0 end
+  if cut < from then return h[1], tonumber(h[2]) end
+  local v, n = buckets(key, from, cut, false)
+  return dec_sub(h[1], v), tonumber(h[2]) - n
+end
+-- A trade of qty at minute: the buckets that fall out of the window ending
+-- at the newest minute seen go first (at most one per minute of trading,
+-- and never more than the window), then the trade is added, unless it is
+-- older than that window itself.
+local function add_volume(key, minute, qty)
+  local h = redis.call('HMGET', key, 'sum', 'count', 'from', 'to')
+  local sum, count = h[1] or '0', tonumber(h[2] or '0')
+  local from, to = tonumber(h[3] or minute), tonumber(h[4] or minute)
+  local newest = math.max(to, minute)
+  local cut = newest - WINDOW
+  if minute <= cut then return end
+  if cut >= to then
+    redis.call('DEL', key)
+    sum, count, from = '0', 0, minute
+  elseif cut >= from then
+    local v, n = buckets(key, from, cut, true)
+    sum, count, from = dec_sub(sum, v), count - n, cut + 1
+  end
+  local bucket = 'v:' .. minute
+  redis.call('HSET', key, bucket, dec_add(redis.call('HGET', key, bucket) or '0', qty), 'sum', dec_add(sum, qty),
+             'count', count + 1, 'from', math.min(from, minute), 'to', newest)
+  redis.call('HINCRBY', key, 'n:' .. minute, 1)
+  redis.call('PEXPIRE', key, (WINDOW + 1) * 60000)
+end
+)lua";
+
+// KEYS: trades list, ticker hash, volume hash. ARGV: seq, trade payload, trades_kept, ttl_ms, origin_ns.
 // Returns 1 if applied, 0 if the seq was not newer than the stored one.
+// Runs after decimal_helpers and volume_helpers.
 inline constexpr const char* apply_trade = R"lua(
 local seq = tonumber(ARGV[1])
 local last = tonumber(redis.call('HGET', KEYS[2], 'trade_seq') or '0')
@@ -36,6 +138,7 @@ local ok, t = pcall(cjson.decode, ARGV[2])
 if ok and type(t) == 'table' then
   if type(t.price) == 'string' then table.insert(fields, 'last_price') ; table.insert(fields, t.price) end
   if type(t.qty) == 'string' then table.insert(fields, 'last_qty') ; table.insert(fields, t.qty) end
+  if is_decimal(t.qty) then add_volume(KEYS[3], minute_of(ARGV[5]), t.qty) end
 end
 redis.call('HSET', KEYS[2], unpack(fields))
 local ttl = tonumber(ARGV[4])
@@ -90,6 +193,15 @@ redis.call('HSET', KEYS[2], 'depth_seq', ARGV[1])
 if bid then redis.call('HSET', KEYS[2], 'best_bid', bid) else redis.call('HDEL', KEYS[2], 'best_bid') end
 if ask then redis.call('HSET', KEYS[2], 'best_ask', ask) else redis.call('HDEL', KEYS[2], 'best_ask') end
 return 1
+)lua";
+
+// The ticker with its rolling volume, for readers. KEYS: ticker hash, volume
+// hash. ARGV: the reader's clock, whole seconds since the Unix epoch.
+// Returns {ticker fields and values, volume, trades} as of one point.
+// Runs after decimal_helpers and volume_helpers; writes nothing.
+inline constexpr const char* read_ticker = R"lua(
+local vol, n = window_volume(KEYS[2], math.floor(tonumber(ARGV[1]) / 60))
+return {redis.call('HGETALL', KEYS[1]), vol, n}
 )lua";
 
 }  // namespace tickcast::redis::scripts

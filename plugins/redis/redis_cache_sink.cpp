@@ -32,7 +32,7 @@ OptionSpecs RedisCacheSink::options() {
 
 RedisCacheSink::RedisCacheSink(const ConfigNode& o)
     : RedisSinkBase(o, "cache"),
-      trade_script_(std::string(scripts::decimal_helpers) + scripts::apply_trade),
+      trade_script_(std::string(scripts::decimal_helpers) + scripts::volume_helpers + scripts::apply_trade),
       depth_script_(std::string(scripts::decimal_helpers) + scripts::apply_depth),
       trade_sha_(sha1_hex(trade_script_)), depth_sha_(sha1_hex(depth_script_)) {
     const std::int64_t kept = o["trades_kept"].as_int();
@@ -84,7 +84,8 @@ void RedisCacheSink::write_event(const Event& e, const std::shared_ptr<Progress>
     const std::string seq = std::to_string(e.seq);
     if (kind == "trades") {
         const std::string ts = std::to_string(e.origin_ns);
-        send({"EVALSHA", trade_sha_, "2", keys.trades, keys.ticker, seq, e.payload_view(), trades_kept_, ttl_ms_, ts}, progress);
+        send({"EVALSHA", trade_sha_, "3", keys.trades, keys.ticker, keys.volume, seq, e.payload_view(), trades_kept_, ttl_ms_, ts},
+             progress);
     } else {
         send({"EVALSHA", depth_sha_, "2", keys.depth, keys.ticker, seq, e.payload_view()}, progress);
     }

@@ -30,10 +30,10 @@ private:
 
 // Cache keys for a symbol, shared with readers (the gateway, tests).
 struct CacheKeys {
-    std::string trades, depth, ticker;
+    std::string trades, depth, ticker, volume;
     CacheKeys(const std::string& prefix, std::string_view symbol)
         : trades(prefix + "trades:" + std::string(symbol)), depth(prefix + "depth:" + std::string(symbol)),
-          ticker(prefix + "ticker:" + std::string(symbol)) {}
+          ticker(prefix + "ticker:" + std::string(symbol)), volume(prefix + "volume:" + std::string(symbol)) {}
 };
 
 }  // namespace tickcast::redis

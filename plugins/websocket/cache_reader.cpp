@@ -4,6 +4,7 @@
 #include <charconv>
 #include <vector>
 
+#include "cache_scripts.hpp"
 #include "messages.hpp"
 #include "redis_cache_sink.hpp"
 
@@ -15,6 +16,14 @@ namespace {
 // the trades returned.
 constexpr std::string_view trades_script =
     "return {redis.call('HGET', KEYS[2], 'trade_seq'), redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]))}";
+
+// read_ticker's script: the cache's own decimal and window helpers, so the
+// reader sums the window exactly as the writer does.
+const std::string& ticker_script() {
+    static const std::string script =
+        std::string(redis::scripts::decimal_helpers) + redis::scripts::volume_helpers + redis::scripts::read_ticker;
+    return script;
+}
 
 std::string_view text(const redisReply* r) { return r && r->type == REDIS_REPLY_STRING ? std::string_view(r->str, r->len) : std::string_view(); }
 
@@ -99,6 +108,47 @@ void CacheReader::read_trades(std::string_view symbol, std::size_t limit, Handle
                              if (i) s.data_json += ',';
                          }
                          s.data_json += ']';
+                         handler({}, std::move(s));
+                     });
+}
+
+void CacheReader::read_ticker(std::string_view symbol, std::int64_t now_s, Handler handler) {
+    const redis::CacheKeys keys(prefix_, symbol);
+    client_->command({"EVAL", ticker_script(), "2", keys.ticker, keys.volume, std::to_string(now_s)},
+                     [handler = std::move(handler)](const redisReply* r) {
+                         // {{field, value, ...}, volume, trades}
+                         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+                             r->element[2]->type != REDIS_REPLY_INTEGER || !decimal_text(text(r->element[1])))
+                             return handler(reply_error(r), {});
+                         const redisReply* fields = r->element[0];
+                         auto field = [fields](std::string_view name) {
+                             for (std::size_t i = 0; i + 1 < fields->elements; i += 2)
+                                 if (text(fields->element[i]) == name) return text(fields->element[i + 1]);
+                             return std::string_view();
+                         };
+                         CacheSnapshot s;
+                         const std::int64_t trades = r->element[2]->integer;
+                         s.found = fields->elements != 0 || trades != 0;
+                         s.seq = to_seq(field("trade_seq"));
+                         auto& out = s.data_json;
+                         // Whatever the hash holds is checked before it goes out unquoted or in quotes.
+                         auto number = [&](std::string_view name, std::string_view value) {
+                             const bool digits = !value.empty() && value.size() <= 20 &&
+                                                 std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+                             out += (out.empty() ? "\"" : ",\"") + std::string(name) + "\":" + (digits ? std::string(value) : "null");
+                         };
+                         auto decimal = [&](std::string_view name, std::string_view value) {
+                             out += ",\"" + std::string(name) + "\":" + (decimal_text(value) ? "\"" + std::string(value) + "\"" : "null");
+                         };
+                         number("trade_seq", field("trade_seq"));
+                         decimal("last_price", field("last_price"));
+                         decimal("last_qty", field("last_qty"));
+                         number("last_trade_ns", field("trade_ts"));
+                         number("depth_seq", field("depth_seq"));
+                         decimal("best_bid", field("best_bid"));
+                         decimal("best_ask", field("best_ask"));
+                         decimal("volume_24h", text(r->element[1]));
+                         number("trades_24h", std::to_string(trades));
                          handler({}, std::move(s));
                      });
 }

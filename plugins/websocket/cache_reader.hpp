@@ -1,7 +1,7 @@
 // Reads redis_cache's keys (docs/redis.md) for snapshots and REST: a
-// symbol's recent trades with their seq, and its depth book with its seq,
-// each as of one consistent point (a single HGETALL; one EVAL for the trades
-// list and trade_seq together).
+// symbol's recent trades with their seq, its depth book with its seq, and
+// its ticker with the rolling 24-hour volume, each as of one consistent point
+// (a single HGETALL for the book; one EVAL for the others).
 //
 // Thread-safety: none; use on the executor of the RedisClient it wraps.
 #pragma once
@@ -44,6 +44,11 @@ public:
     void read_trades(std::string_view symbol, std::size_t limit, Handler handler);
     // The best `levels` per side (0: all).
     void read_depth(std::string_view symbol, std::size_t levels, Handler handler);
+    // The ticker (last trade, best bid and ask) with the volume and trade
+    // count of the 24 hours up to the minute of `now_s` (seconds since the
+    // Unix epoch), as of one point. data_json: an object's members,
+    // "trade_seq":..,"volume_24h":.. (no braces); seq: the last trade's.
+    void read_ticker(std::string_view symbol, std::int64_t now_s, Handler handler);
     // Up to `count` entries of the channel's stream from seq `from` on
     // (inclusive), oldest first (the entry IDs are "<seq>-0").
     void read_history(std::string_view channel, std::uint64_t from, std::size_t count, HistoryHandler handler);

@@ -144,8 +144,10 @@ void HttpSession<Stream>::serve_rest(const Request& request) {
     const std::string_view path = target.substr(0, qmark);
     if (request.method() != http::verb::get) return respond(405, error_body("only GET is supported"));
     if (path == "/" || path == "/index.html") return respond(200, std::string(page_html()), "text/html; charset=utf-8");
-    const bool trades = path == "/api/v1/trades", depth = path == "/api/v1/depth";
-    if (!trades && !depth) return respond(404, error_body("not found; try / (the live page), /api/v1/trades?symbol=S or /api/v1/depth?symbol=S"));
+    const bool trades = path == "/api/v1/trades", depth = path == "/api/v1/depth", ticker = path == "/api/v1/ticker";
+    if (!trades && !depth && !ticker)
+        return respond(404, error_body("not found; try / (the live page), /api/v1/trades?symbol=S, /api/v1/depth?symbol=S or "
+                                       "/api/v1/ticker?symbol=S"));
 
     const auto query = parse_query(qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1));
     auto symbol = query.find("symbol");
@@ -153,23 +155,27 @@ void HttpSession<Stream>::serve_rest(const Request& request) {
         return respond(400, error_body("'symbol' is required: 1 to 64 letters, digits, '.', '_' or '-'"));
     std::size_t count = 0;
     std::string error;
-    if (!parse_count(query, trades ? "limit" : "levels", trades ? default_trades : default_levels, trades ? max_trades : max_levels,
-                     count, error))
+    const std::string_view count_name = trades ? "limit" : depth ? "levels" : "";
+    if (!count_name.empty() && !parse_count(query, std::string(count_name), trades ? default_trades : default_levels,
+                                            trades ? max_trades : max_levels, count, error))
         return respond(400, error_body(error));
     for (const auto& [name, _] : query)
-        if (name != "symbol" && name != (trades ? "limit" : "levels"))
+        if (name != "symbol" && (count_name.empty() || name != count_name))
             return respond(400, error_body("unknown parameter '" + name.substr(0, 32) + "'"));
 
     CacheReader* cache = gateway_->cache();
     if (!cache) return respond(503, error_body("this gateway has no cache configured"));
     if (!cache->connected()) return respond(503, error_body("the cache is unavailable; try again later"));
 
-    auto answer = [self = this->shared_from_this(), sym = symbol->second, trades](const std::string& error, CacheSnapshot snapshot) {
+    auto answer = [self = this->shared_from_this(), sym = symbol->second, trades, ticker](const std::string& error,
+                                                                                          CacheSnapshot snapshot) {
         if (!error.empty()) return self->respond(503, error_body("the cache is unavailable: " + error));
         if (!snapshot.found) return self->respond(404, error_body("no data for symbol '" + sym + "'"));
         std::string body = "{\"symbol\":\"" + sym + "\",\"seq\":" + std::to_string(snapshot.seq);
         if (trades) {
             body += ",\"trades\":" + snapshot.data_json + "}";
+        } else if (ticker) {
+            body += "," + snapshot.data_json + "}";
         } else {
             body += "," + snapshot.data_json.substr(1);  // {"bids":..,"asks":..} merged into the object
         }
@@ -177,6 +183,8 @@ void HttpSession<Stream>::serve_rest(const Request& request) {
     };
     if (trades)
         cache->read_trades(symbol->second, count, std::move(answer));
+    else if (ticker)
+        cache->read_ticker(symbol->second, now_ns() / 1'000'000'000, std::move(answer));
     else
         cache->read_depth(symbol->second, count, std::move(answer));
 }

@@ -4,6 +4,7 @@
 //
 //   GET /api/v1/trades?symbol=BTC-USDT&limit=100   recent trades, oldest first
 //   GET /api/v1/depth?symbol=BTC-USDT&levels=50    the book, best levels first
+//   GET /api/v1/ticker?symbol=BTC-USDT             last trade, best bid/ask, 24-hour volume
 //
 // Stream is beast::tcp_stream, or beast::ssl_stream<beast::tcp_stream> after
 // the TLS handshake (both instantiated in http_session.cpp).

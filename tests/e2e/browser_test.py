@@ -38,6 +38,7 @@ PAGE_STATE = """JSON.stringify({
   trades: document.querySelectorAll('#trades tr').length,
   events: Number(document.getElementById('count').textContent),
   p50: Number(document.getElementById('p50').dataset.ms || NaN),
+  trades24h: Number(document.getElementById('trades24').dataset.count || 0),
   bookSeq: document.getElementById('book-seq').textContent,
   checked: Number(document.getElementById('verified').dataset.checked || 0),
   mismatches: Number(document.getElementById('verified').dataset.mismatches || 0),
@@ -146,6 +147,8 @@ async def drive(args, stack, devtools_port):
         # Once the catch-up after the start has left the 10 s window, the
         # engine-to-page latency is that of a live feed.
         live = await dt.wait_page(lambda s: s["p50"] is not None and s["p50"] < 100, 45, "a p50 latency under 100 ms")
+        # The ticker's 24-hour count (fetched every 10 s) covers the trades the page has seen.
+        live = await dt.wait_page(lambda s: s["trades24h"] >= 3, 25, "a 24-hour trade count from /api/v1/ticker")
         assert live["checked"] > 0 and live["mismatches"] == 0, "the page's book must match every depth checksum: " + json.dumps(live)
         print("live:", {k: v for k, v in live.items() if k != "log"})
         shot = await dt.call("Page.captureScreenshot", format="png")

@@ -11,6 +11,8 @@
 #include "support/in_process.hpp"
 #include "support/redis_server.hpp"
 
+#include "cache_scripts.hpp"
+
 using namespace tickcast::test;
 namespace json = boost::json;
 
@@ -176,4 +178,108 @@ TEST(RedisCache, refuses_a_depth_delta_that_skips_seqs_the_cached_book_lacks) {
     ASSERT_EQ(after.exit_code, 0);
     EXPECT_EQ(command(c.get(), {"EXISTS", "t4:depth:G"})->integer, 0);
     EXPECT_EQ(after.metric(R"(tickcast_redis_cache_gaps_total{pipeline="fanout",plugin="redis_cache"})"), 1);
+}
+
+namespace {
+
+// The shortest decimal text of units / 10^8.
+std::string decimal8(unsigned __int128 units) {
+    std::string digits;
+    do {
+        digits.insert(digits.begin(), char('0' + int(units % 10)));
+        units /= 10;
+    } while (units != 0);
+    if (digits.size() < 9) digits.insert(0, 9 - digits.size(), '0');
+    std::string whole = digits.substr(0, digits.size() - 8), fraction = digits.substr(digits.size() - 8);
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    return fraction.empty() ? whole : whole + "." + fraction;
+}
+
+struct TimedTrade {
+    std::int64_t second;           // origin time, seconds since the epoch
+    std::uint64_t units;           // qty × 10^8
+};
+
+// What the gateway's ticker read says at `now_s`: {volume, trades}.
+std::pair<std::string, long long> read_window(redisContext* c, const std::string& symbol_prefix, std::int64_t now_s) {
+    using namespace tickcast::redis;
+    const std::string script = std::string(scripts::decimal_helpers) + scripts::volume_helpers + scripts::read_ticker;
+    Reply r = command(c, {"EVAL", script, "2", symbol_prefix + "ticker:V", symbol_prefix + "volume:V", std::to_string(now_s)});
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return {"bad reply", -1};
+    return {std::string(r->element[1]->str, r->element[1]->len), r->element[2]->integer};
+}
+
+}  // namespace
+
+// The ticker's rolling 24-hour volume is exact: quantities with 0 to 8
+// decimals and up to 14 digits, summed as decimal strings in Redis, equal
+// the same sums in 128-bit integers, for windows that end anywhere after the
+// last trade (23 h 59 min, exactly 24 h, past it), across a quiet two-day
+// gap, with trades arriving up to 30 minutes out of time order, and over
+// two daemon runs; a replay changes nothing.
+TEST(RedisCache, rolling_24h_volume_is_exact_over_a_sliding_window) {
+    std::mt19937_64 rng(11);
+    std::vector<TimedTrade> trades;
+    std::int64_t clock = 1'790'000'000;  // 2026-09
+    for (int i = 0; i < 2400; ++i) {
+        clock += std::int64_t(rng() % 200);
+        if (i == 1500) clock += 2 * 86'400;  // a quiet two days: everything before falls out
+        const std::int64_t late = rng() % 20 == 0 ? std::int64_t(rng() % 1800) : 0;
+        const int fraction_digits = int(rng() % 9);
+        std::uint64_t scale = 1;
+        for (int d = 0; d < 8 - fraction_digits; ++d) scale *= 10;
+        const std::uint64_t units = (rng() % 100'000'000'000'000ull) / scale * scale;
+        trades.push_back({clock - late, units});
+    }
+    auto events = [&](std::size_t from, std::size_t to) {
+        std::string yaml;
+        for (std::size_t i = from; i < to; ++i)
+            yaml += "        - {channel: trades.V, seq: " + std::to_string(i + 1) + ", origin_ns: " +
+                    std::to_string(trades[i].second * 1'000'000'000 + std::int64_t(rng() % 1'000'000'000)) +
+                    ", payload: '{\"price\":\"1.5\",\"qty\":\"" + decimal8(trades[i].units) + "\"}'}\n";
+        return yaml;
+    };
+    // The sums a reader must get at now_s, for trades [0, upto): those in the 1,440 minutes up to now_s's.
+    auto expected = [&](std::size_t upto, std::int64_t now_s) {
+        unsigned __int128 sum = 0;
+        long long n = 0;
+        for (std::size_t i = 0; i < upto; ++i)
+            if (trades[i].second / 60 > now_s / 60 - 1440) sum += trades[i].units, ++n;
+        return std::pair<std::string, long long>{decimal8(sum), n};
+    };
+    auto c = server().connect();
+    command(c.get(), {"DEL", "t5:volume:V", "t5:ticker:V", "t5:trades:V"});
+    for (const std::size_t upto : {std::size_t(1200), trades.size()}) {
+        ASSERT_EQ(run_config(cache_config(server().url(), "t5:", events(upto == 1200 ? 0 : 1200, upto))).exit_code, 0);
+        std::int64_t newest = 0;
+        for (std::size_t i = 0; i < upto; ++i) newest = std::max(newest, trades[i].second);
+        for (const std::int64_t after : {0, 59, 3'600, 43'200, 86'340, 86'399, 86'400, 86'460, 90'000, 200'000}) {
+            const auto want = expected(upto, newest + after);
+            EXPECT_EQ(read_window(c.get(), "t5:", newest + after), want) << upto << " trades, " << after << " s after the last";
+        }
+        EXPECT_GT(expected(upto, newest).second, 100) << "the test must put many trades in the window";
+    }
+    // The writer keeps only the window's buckets, and its running totals match them.
+    const auto held = hgetall(c.get(), "t5:volume:V");
+    const std::int64_t to = std::stoll(held.at("to"));
+    unsigned __int128 bucket_sum = 0;
+    long long bucket_trades = 0;
+    for (const auto& [field, value] : held) {
+        if (field.rfind("v:", 0) == 0) {
+            EXPECT_GT(std::stoll(field.substr(2)), to - 1440) << field;
+            const auto dot = value.find('.');
+            std::string fraction = dot == std::string::npos ? "" : value.substr(dot + 1);
+            fraction.resize(8, '0');
+            bucket_sum += (unsigned __int128)std::stoull(value.substr(0, dot)) * 100'000'000 + std::stoull(fraction);
+        }
+        if (field.rfind("n:", 0) == 0) bucket_trades += std::stoll(value);
+    }
+    EXPECT_EQ(held.at("sum"), decimal8(bucket_sum));
+    EXPECT_EQ(std::stoll(held.at("count")), bucket_trades);
+    Reply ttl = command(c.get(), {"PTTL", "t5:volume:V"});
+    EXPECT_GT(ttl->integer, 86'400'000) << "kept a day and a minute after the last trade";
+
+    const auto before = hgetall(c.get(), "t5:volume:V");
+    ASSERT_EQ(run_config(cache_config(server().url(), "t5:", events(0, trades.size()))).exit_code, 0);
+    EXPECT_EQ(hgetall(c.get(), "t5:volume:V"), before) << "a replay must not count trades twice";
 }
