@@ -41,9 +41,12 @@ local function dec_text(digits, n)
   if f == '' then return i end
   return i .. '.' .. f
 end
--- Exact sum and difference (a >= b) of non-negative decimal strings, digit by digit.
+-- Exact sum and difference (a >= b) of non-negative decimal strings: as
+-- Lua numbers while every digit fits a double's 53 bits exactly (up to 15
+-- digits, the usual case), digit by digit beyond.
 local function dec_add(a, b)
   local x, y, n = dec_align(a, b)
+  if #x < 16 then return dec_text(string.format('%0' .. (n + 1) .. '.0f', tonumber(x) + tonumber(y)), n) end
   local out, carry = {}, 0
   for k = #x, 1, -1 do
     local d = string.byte(x, k) + string.byte(y, k) - 96 + carry
@@ -54,6 +57,7 @@ local function dec_add(a, b)
 end
 local function dec_sub(a, b)
   local x, y, n = dec_align(a, b)
+  if #x < 16 then return dec_text(string.format('%0' .. (n + 1) .. '.0f', tonumber(x) - tonumber(y)), n) end
   local out, borrow = {}, 0
   for k = #x, 1, -1 do
     local d = string.byte(x, k) - string.byte(y, k) - borrow
@@ -101,26 +105,30 @@ end
 -- A trade of qty at minute: the buckets that fall out of the window ending
 -- at the newest minute seen go first (at most one per minute of trading,
 -- and never more than the window), then the trade is added, unless it is
--- older than that window itself.
+-- older than that window itself. Two calls per trade in the usual case; the
+-- expiry (a day and a minute) is renewed when a new minute starts.
 local function add_volume(key, minute, qty)
-  local h = redis.call('HMGET', key, 'sum', 'count', 'from', 'to')
+  local bucket, trades = 'v:' .. minute, 'n:' .. minute
+  local h = redis.call('HMGET', key, 'sum', 'count', 'from', 'to', bucket, trades)
   local sum, count = h[1] or '0', tonumber(h[2] or '0')
   local from, to = tonumber(h[3] or minute), tonumber(h[4] or minute)
   local newest = math.max(to, minute)
   local cut = newest - WINDOW
   if minute <= cut then return end
-  if cut >= to then
+  if cut >= to then  -- all held is older than the window; the trade's own bucket is newer than all of it
     redis.call('DEL', key)
     sum, count, from = '0', 0, minute
   elseif cut >= from then
     local v, n = buckets(key, from, cut, true)
     sum, count, from = dec_sub(sum, v), count - n, cut + 1
   end
-  local bucket = 'v:' .. minute
-  redis.call('HSET', key, bucket, dec_add(redis.call('HGET', key, bucket) or '0', qty), 'sum', dec_add(sum, qty),
-             'count', count + 1, 'from', math.min(from, minute), 'to', newest)
-  redis.call('HINCRBY', key, 'n:' .. minute, 1)
-  redis.call('PEXPIRE', key, (WINDOW + 1) * 60000)
+  redis.call('HSET', key, bucket, dec_add(h[5] or '0', qty), trades, tonumber(h[6] or '0') + 1, 'sum', dec_add(sum, qty),
+             'count', count + 1)
+  from = math.min(from, minute)
+  if not h[1] or from ~= tonumber(h[3]) or newest ~= to or cut >= to then
+    redis.call('HSET', key, 'from', from, 'to', newest)
+    redis.call('PEXPIRE', key, (WINDOW + 1) * 60000)
+  end
 end
 )lua";
 
