@@ -72,7 +72,7 @@ bool RedisCacheSink::accept(const redisReply& reply, std::string& error) {
     return RedisSinkBase::accept(reply, error);
 }
 
-void RedisCacheSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
+void RedisCacheSink::write_event(const Event& e, Progress& progress) {
     const std::string_view channel = e.channel;
     const auto dot = channel.find('.');
     const std::string_view kind = channel.substr(0, dot);

@@ -15,7 +15,7 @@ public:
     void start(SinkContext& context) override;
 
 private:
-    void write_event(const Event& e, const std::shared_ptr<Progress>& progress) override;
+    void write_event(const Event& e, Progress& progress) override;
     void on_connected() override;
     bool accept(const redisReply& reply, std::string& error) override;
 

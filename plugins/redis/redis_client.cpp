@@ -69,6 +69,9 @@ void RedisClient::stop() {
     };
     abandon(awaiting_);
     abandon(outbox_);
+    queued_.clear();
+    inflight_.clear();
+    inflight_head_ = 0;
 }
 
 void RedisClient::connect() {
@@ -144,6 +147,8 @@ void RedisClient::on_connected_socket() {
     in_preamble_ = false;
     for (auto it = preamble_.rbegin(); it != preamble_.rend(); ++it) outbox_.push_front(std::move(*it));
     preamble_.clear();
+    queued_.insert(0, preamble_wire_);
+    preamble_wire_.clear();
     read();
     flush();
 }
@@ -156,12 +161,15 @@ void RedisClient::schedule_reconnect(const std::string& why) {
     boost::system::error_code ignored;
     socket_.close(ignored);
     reading_ = writing_ = false;
-    write_buffer_.clear();
     if (connected_gauge_) connected_gauge_->Set(0);
     if (was_ready && reconnects_) reconnects_->Increment();
-    // What was written and not answered goes out again, first, in order.
+    // What was written and not answered goes out again, first, in order (a
+    // subscriber's commands have no answers; on_connected subscribes again).
     for (auto it = awaiting_.rbegin(); it != awaiting_.rend(); ++it) outbox_.push_front(std::move(*it));
     awaiting_.clear();
+    if (!options_.subscriber) queued_.insert(0, inflight_, inflight_head_);
+    inflight_.clear();
+    inflight_head_ = 0;
     if (on_disconnected_ && was_ready) on_disconnected_();
 
     const auto delay = std::chrono::milliseconds(backoff_.count() / 2 + jitter_() % (backoff_.count() / 2 + 1));
@@ -195,10 +203,11 @@ void RedisClient::command(std::span<const std::string_view> args, ReplyHandler h
 }
 
 void RedisClient::enqueue(std::span<const std::string_view> args, ReplyHandler handler, bool preamble) {
-    Pending p{std::string(), std::move(handler), 0};
-    append_command(p.wire, args);
+    std::string& wire = preamble ? preamble_wire_ : queued_;
+    const std::size_t before = wire.size();
+    append_command(wire, args);
     // A subscriber's commands get no replies of their own (pushes answer them).
-    if (options_.subscriber) p.handler = nullptr;
+    Pending p{options_.subscriber ? nullptr : std::move(handler), wire.size() - before, 0};
     if (preamble)
         preamble_.push_back(std::move(p));
     else
@@ -207,23 +216,33 @@ void RedisClient::enqueue(std::span<const std::string_view> args, ReplyHandler h
 
 void RedisClient::flush() {
     if (writing_ || state_ != State::ready || outbox_.empty()) return;
-    write_buffer_.clear();
+    // Not writing, so inflight_ may move: drop what was answered, then add
+    // what is queued and write that part.
+    inflight_.erase(0, inflight_head_);
+    inflight_head_ = 0;
+    const std::size_t start = inflight_.size();
+    inflight_ += queued_;
+    queued_.clear();
     const std::int64_t now = now_ns();
-    while (!outbox_.empty()) {
-        Pending& p = outbox_.front();
-        write_buffer_ += p.wire;
-        p.sent_ns = now;
-        if (!options_.subscriber) awaiting_.push_back(std::move(p));
-        outbox_.pop_front();
+    if (options_.subscriber) {
+        outbox_.clear();
+    } else {
+        for (Pending& p : outbox_) {
+            p.sent_ns = now;
+            awaiting_.push_back(std::move(p));
+        }
+        outbox_.clear();
     }
     writing_ = true;
     const std::uint64_t gen = generation_;
-    asio::async_write(socket_, asio::buffer(write_buffer_), [self = shared_from_this(), gen](boost::system::error_code ec, std::size_t) {
-        if (gen != self->generation_) return;
-        self->writing_ = false;
-        if (ec) return self->schedule_reconnect(ec.message());
-        self->flush();
-    });
+    asio::async_write(socket_, asio::buffer(inflight_.data() + start, inflight_.size() - start),
+                      [self = shared_from_this(), gen](boost::system::error_code ec, std::size_t) {
+                          if (gen != self->generation_) return;
+                          self->writing_ = false;
+                          if (ec) return self->schedule_reconnect(ec.message());
+                          if (self->options_.subscriber) self->inflight_head_ = self->inflight_.size();  // nothing answers these
+                          self->flush();
+                      });
 }
 
 void RedisClient::resume_reading() {
@@ -264,6 +283,7 @@ void RedisClient::dispatch(redisReply* reply) {
     }
     Pending p = std::move(awaiting_.front());
     awaiting_.pop_front();
+    inflight_head_ += p.size;
     if (rtt_ && (rtt_sample_++ & 15) == 0) rtt_->Observe(double(now_ns() - p.sent_ns) / 1e9);
     if (p.handler) p.handler(reply);
 }

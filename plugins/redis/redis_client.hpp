@@ -94,9 +94,12 @@ public:
 
 private:
     enum class State { idle, connecting, ready, stopped };
+    // A command's bytes live in queued_ (not yet written) or inflight_
+    // (written, not answered), never in a string of its own: a sink's batch
+    // costs no allocation per command.
     struct Pending {
-        std::string wire;  // the formatted command
         ReplyHandler handler;
+        std::size_t size = 0;  // bytes of the formatted command
         std::int64_t sent_ns = 0;
     };
 
@@ -121,10 +124,13 @@ private:
     boost::asio::steady_timer timer_;  // connect timeout and reconnect backoff
     redisReader* reader_ = nullptr;
     std::vector<char> read_buffer_;
-    std::string write_buffer_;
-    std::deque<Pending> outbox_;    // not yet written
-    std::deque<Pending> awaiting_;  // written, waiting for their replies, in order
-    std::vector<Pending> preamble_; // issued during on_connected
+    std::deque<Pending> outbox_;    // not yet written; bytes in queued_
+    std::deque<Pending> awaiting_;  // written, waiting for their replies, in order; bytes in inflight_ from inflight_head_
+    std::vector<Pending> preamble_; // issued during on_connected; bytes in preamble_wire_
+    std::string queued_, inflight_, preamble_wire_;
+    // inflight_ is written from and so is never resized while writing_; replies
+    // only move inflight_head_, and flush() drops the answered bytes.
+    std::size_t inflight_head_ = 0;
     bool in_preamble_ = false;
     State state_ = State::idle;
     bool writing_ = false;

@@ -31,7 +31,7 @@ void RedisPubSubSink::stop() {
     RedisSinkBase::stop();
 }
 
-void RedisPubSubSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
+void RedisPubSubSink::write_event(const Event& e, Progress& progress) {
     // Reused buffers: the command is encoded before send() returns.
     channel_.assign(prefix()).append(e.channel);
     message_.clear();

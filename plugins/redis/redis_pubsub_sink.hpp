@@ -34,7 +34,7 @@ private:
         std::int64_t quiet_beats = 0;
     };
 
-    void write_event(const Event& e, const std::shared_ptr<Progress>& progress) override;
+    void write_event(const Event& e, Progress& progress) override;
     void schedule_beat();
     void beat();
 

@@ -34,12 +34,11 @@ bool RedisSinkBase::accept(const redisReply& reply, std::string& error) {
 }
 
 void RedisSinkBase::write(BatchRef batch, Completion done) {
-    auto progress = std::make_shared<Progress>();
-    progress->done = std::move(done);
+    auto* progress = new Progress{std::move(done)};
     for (const Event& e : *batch)
-        if (!(e.flags & event_flags::heartbeat)) write_event(e, progress);  // heartbeats are not data
+        if (!(e.flags & event_flags::heartbeat)) write_event(e, *progress);  // heartbeats are not data
     out_hop_->flush();
-    finish_one(progress);
+    finish_one(*progress);
 }
 
 Hops RedisSinkBase::stamped_hops(const Event& e) {
@@ -48,21 +47,23 @@ Hops RedisSinkBase::stamped_hops(const Event& e) {
     return hops;
 }
 
-void RedisSinkBase::send(std::span<const std::string_view> args, const std::shared_ptr<Progress>& progress) {
-    ++progress->pending;
-    client_->command(args, [this, progress](const redisReply* reply) {
+void RedisSinkBase::send(std::span<const std::string_view> args, Progress& progress) {
+    ++progress.pending;
+    client_->command(args, [this, p = &progress](const redisReply* reply) {
         std::string error;
         if (!reply)
             error = "the Redis connection was stopped before the reply";
         else if (!accept(*reply, error) && error.empty())
             error = "unexpected reply: " + describe(reply);
-        if (!error.empty() && progress->status.ok) progress->status = Status::failure(error);
-        finish_one(progress);
+        if (!error.empty() && p->status.ok) p->status = Status::failure(error);
+        finish_one(*p);
     });
 }
 
-void RedisSinkBase::finish_one(const std::shared_ptr<Progress>& progress) {
-    if (--progress->pending == 0) progress->done(std::move(progress->status));
+void RedisSinkBase::finish_one(Progress& progress) {
+    if (--progress.pending != 0) return;
+    const std::unique_ptr<Progress> owned(&progress);
+    owned->done(std::move(owned->status));
 }
 
 }  // namespace tickcast::redis

@@ -24,7 +24,10 @@ public:
     void stop() override;
 
 protected:
-    // The batch being written; send() ties each command's reply to it.
+    // The batch being written; send() ties each command's reply to it. One
+    // per batch, freed when its last reply (or the write loop) finishes it;
+    // reply handlers hold a plain pointer, which fits std::function's inline
+    // storage, so a command costs no allocation for its handler.
     struct Progress {
         Completion done;
         std::size_t pending = 1;  // one for the write loop itself
@@ -35,14 +38,14 @@ protected:
     static OptionSpecs common_options();
 
     // Issues the commands for one event through send(); may issue none.
-    virtual void write_event(const Event& e, const std::shared_ptr<Progress>& progress) = 0;
+    virtual void write_event(const Event& e, Progress& progress) = 0;
     // Issued first after every (re)connect (e.g. SCRIPT LOAD).
     virtual void on_connected() {}
     // Whether a reply means the command did its job; set `error` otherwise.
     virtual bool accept(const redisReply& reply, std::string& error);
 
-    void send(std::span<const std::string_view> args, const std::shared_ptr<Progress>& progress);
-    void send(std::initializer_list<std::string_view> args, const std::shared_ptr<Progress>& progress) {
+    void send(std::span<const std::string_view> args, Progress& progress);
+    void send(std::initializer_list<std::string_view> args, Progress& progress) {
         send(std::span(args.begin(), args.size()), progress);
     }
     RedisClient& client() { return *client_; }
@@ -54,7 +57,7 @@ protected:
     Hops stamped_hops(const Event& e);
 
 private:
-    void finish_one(const std::shared_ptr<Progress>& progress);
+    void finish_one(Progress& progress);
 
     std::string resource_name_, connection_name_, prefix_;
     SinkContext* context_ = nullptr;

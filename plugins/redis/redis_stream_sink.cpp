@@ -32,7 +32,7 @@ bool RedisStreamSink::accept(const redisReply& reply, std::string& error) {
     return RedisSinkBase::accept(reply, error);
 }
 
-void RedisStreamSink::write_event(const Event& e, const std::shared_ptr<Progress>& progress) {
+void RedisStreamSink::write_event(const Event& e, Progress& progress) {
     const std::string key = prefix() + e.channel;
     const std::string id = e.seq == 0 ? "*" : std::to_string(e.seq) + "-0";
     const std::string seq = std::to_string(e.seq), ts = std::to_string(e.origin_ns), hops = encode_hops(stamped_hops(e));

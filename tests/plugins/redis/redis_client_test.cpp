@@ -1,0 +1,101 @@
+// RedisClient against a real redis-server: replies reach the handler of the
+// command they answer over many pipelined writes, and commands a dropped
+// connection left unanswered go out again, in order, after the reconnect.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "redis_client.hpp"
+#include "support/redis_server.hpp"
+
+using namespace tickcast::test;
+using tickcast::redis::RedisClient;
+
+namespace {
+
+std::shared_ptr<RedisClient> make_client(boost::asio::io_context& io, const std::string& url, const std::string& name) {
+    std::string error;
+    auto endpoint = tickcast::redis::parse_redis_url(url, error);
+    EXPECT_TRUE(endpoint) << error;
+    RedisClient::Options options;
+    options.name = name;
+    options.backoff_min = std::chrono::milliseconds(20);
+    options.backoff_max = std::chrono::milliseconds(100);
+    auto log = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::null_sink_mt>());
+    return std::make_shared<RedisClient>(io.get_executor(), *endpoint, options, log, nullptr);
+}
+
+std::string text(const redisReply* r) { return r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "?"; }
+
+}  // namespace
+
+// Commands issued in bursts of varying size, some from inside reply handlers
+// (so they queue while a write is in flight): every reply is its own.
+TEST(RedisClient, every_reply_reaches_its_own_commands_handler_across_pipelined_writes) {
+    boost::asio::io_context io;
+    auto client = make_client(io, shared_redis().url(), "pipelined");
+    client->start();
+    constexpr int total = 20'000;
+    int issued = 0, answered = 0, wrong = 0;
+    std::function<void(int)> burst = [&](int n) {
+        for (int i = 0; i < n && issued < total; ++i) {
+            const std::string value = "v" + std::to_string(issued++) + std::string(std::size_t(issued % 97), 'x');
+            client->command({"ECHO", value}, [&, value](const redisReply* r) {
+                if (text(r) != value) ++wrong;
+                if (++answered % 250 == 0 || answered == issued) burst(1 + answered % 700);
+                if (answered == total) io.stop();
+            });
+        }
+    };
+    boost::asio::post(io, [&] { burst(1000); });
+    io.run_for(std::chrono::seconds(30));
+    EXPECT_EQ(answered, total);
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(client->queued(), 0u);
+    client->stop();
+}
+
+// The server drops the connection (CLIENT KILL) while commands are queued
+// and in flight: each one is answered once the client is back, in order,
+// and every key they set is there.
+TEST(RedisClient, commands_unanswered_when_the_connection_drops_are_sent_again_in_order) {
+    boost::asio::io_context io;
+    auto client = make_client(io, shared_redis().url(), "resend");
+    auto admin = shared_redis().connect();
+    const std::string prefix = "client_resend_" + std::to_string(::getpid()) + ":";
+    client->start();
+    constexpr int total = 30'000;
+    int issued = 0, answered = 0, out_of_order = 0, last = -1, kills = 0;
+    std::function<void()> burst = [&] {
+        for (int i = 0; i < 1000 && issued < total; ++i) {
+            const int n = issued++;
+            client->command({"SET", prefix + std::to_string(n), std::to_string(n)}, [&, n](const redisReply* r) {
+                if (!r || r->type != REDIS_REPLY_STATUS) return;
+                if (n <= last) ++out_of_order;
+                last = n;
+                if (++answered == total) io.stop();
+            });
+        }
+        // Cut the connection with a few thousand commands queued or unanswered.
+        if (issued % 6000 == 0 && kills < 3) {
+            ++kills;
+            command(admin.get(), {"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+        }
+        if (issued < total) boost::asio::post(io, burst);
+    };
+    boost::asio::post(io, burst);
+    io.run_for(std::chrono::seconds(30));
+    EXPECT_EQ(kills, 3);
+    EXPECT_EQ(answered, total);
+    EXPECT_EQ(out_of_order, 0);
+    int missing = 0;
+    for (int n = 0; n < total; ++n) {
+        Reply r = command(admin.get(), {"GET", prefix + std::to_string(n)});
+        if (r->type != REDIS_REPLY_STRING || std::string(r->str, r->len) != std::to_string(n)) ++missing;
+    }
+    EXPECT_EQ(missing, 0);
+    client->stop();
+}
