@@ -169,16 +169,20 @@ void RedisStreamSource::on_entries(const redisReply& r) {
             const std::string key(stream->element[0]->str, stream->element[0]->len);
             const redisReply* entries = stream->element[1];
             seen[key] = entries->elements;
+            std::string& last_id = streams_[key];
+            const std::string channel = channel_of(key);
             for (std::size_t i = 0; i < entries->elements; ++i) {
                 const redisReply* entry = entries->element[i];
-                const std::string id(entry->element[0]->str, entry->element[0]->len);
+                const std::string_view id(entry->element[0]->str, entry->element[0]->len);
                 const redisReply* fields = entry->element[1];
-                if (group_.empty() || streams_[key] != ">") streams_[key] = id;
+                if (group_.empty() || last_id != ">") last_id = id;
                 if (fields->type != REDIS_REPLY_ARRAY) continue;  // a pending entry deleted since
                 Pending p;
-                p.event.channel = channel_of(key);
-                p.stream = key;
-                p.id = id;
+                p.event.channel = channel;
+                if (!group_.empty()) {  // only XACK needs to know where an event came from
+                    p.stream = key;
+                    p.id = id;
+                }
                 for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
                     const std::string_view name(fields->element[f]->str, fields->element[f]->len);
                     const std::string_view value(fields->element[f + 1]->str, fields->element[f + 1]->len);
@@ -189,7 +193,7 @@ void RedisStreamSource::on_entries(const redisReply& r) {
                     else if (name == "hops") decode_hops(value, p.event.hops);
                 }
                 // A duplicate in group mode is still acknowledged, so it leaves the pending list.
-                if (!deliver(std::move(p)) && !group_.empty()) acknowledged({{key, id}});
+                if (!deliver(std::move(p)) && !group_.empty()) acknowledged({{key, std::string(id)}});
             }
         }
     }
