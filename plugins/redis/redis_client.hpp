@@ -88,6 +88,10 @@ public:
     void pause_reading() { paused_ = true; }
     void resume_reading();
 
+    // Writes what is queued now, rather than once the current handler is
+    // done: for a caller that has issued a whole batch (a sink's write).
+    void flush_now() { flush(); }
+
     bool connected() const { return state_ == State::ready; }
     std::size_t queued() const { return outbox_.size() + awaiting_.size(); }
     const RedisEndpoint& endpoint() const { return endpoint_; }

@@ -37,6 +37,7 @@ void RedisSinkBase::write(BatchRef batch, Completion done) {
     auto* progress = new Progress{std::move(done)};
     for (const Event& e : *batch)
         if (!(e.flags & event_flags::heartbeat)) write_event(e, *progress);  // heartbeats are not data
+    client_->flush_now();  // the batch is complete: no need to wait for the handlers queued behind this one
     out_hop_->flush();
     finish_one(*progress);
 }
