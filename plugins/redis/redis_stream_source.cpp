@@ -158,6 +158,10 @@ void RedisStreamSource::read() {
         on_entries(*r);
         read();
     });
+    // Out now, not after the handlers queued behind this one (the pump of
+    // the entries just delivered, and its sinks): the next entries are read
+    // while this batch is handled.
+    reader_->flush_now();
 }
 
 void RedisStreamSource::on_entries(const redisReply& r) {
