@@ -1,27 +1,8 @@
 #include "redis_cache_sink.hpp"
 
-#include <openssl/evp.h>
-
 #include "cache_scripts.hpp"
 
 namespace tickcast::redis {
-
-namespace {
-// EVALSHA needs the script's SHA1; computing it here lets commands be queued
-// before SCRIPT LOAD has answered.
-std::string sha1_hex(const std::string& text) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(text.data(), text.size(), md, &len, EVP_sha1(), nullptr);
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
-}
-}  // namespace
 
 OptionSpecs RedisCacheSink::options() {
     OptionSpecs o = common_options();
@@ -34,7 +15,7 @@ RedisCacheSink::RedisCacheSink(const ConfigNode& o)
     : RedisSinkBase(o, "cache"),
       trade_script_(std::string(scripts::decimal_helpers) + scripts::volume_helpers + scripts::apply_trade),
       depth_script_(std::string(scripts::decimal_helpers) + scripts::apply_depth),
-      trade_sha_(sha1_hex(trade_script_)), depth_sha_(sha1_hex(depth_script_)) {
+      trade_sha_(script_sha1(trade_script_)), depth_sha_(script_sha1(depth_script_)) {
     const std::int64_t kept = o["trades_kept"].as_int();
     if (kept < 1) o["trades_kept"].fail("trades_kept must be at least 1");
     trades_kept_ = std::to_string(kept);

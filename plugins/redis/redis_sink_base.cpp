@@ -1,8 +1,23 @@
 #include "redis_sink_base.hpp"
 
+#include <openssl/evp.h>
+
 #include "redis_resource.hpp"
 
 namespace tickcast::redis {
+
+std::string script_sha1(std::string_view script) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(script.data(), script.size(), md, &len, EVP_sha1(), nullptr);
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
 
 OptionSpecs RedisSinkBase::common_options() {
     return {
@@ -35,8 +50,10 @@ bool RedisSinkBase::accept(const redisReply& reply, std::string& error) {
 
 void RedisSinkBase::write(BatchRef batch, Completion done) {
     auto* progress = new Progress{std::move(done)};
+    data_.clear();
     for (const Event& e : *batch)
-        if (!(e.flags & event_flags::heartbeat)) write_event(e, *progress);  // heartbeats are not data
+        if (!(e.flags & event_flags::heartbeat)) data_.push_back(&e);  // heartbeats are not data
+    write_events(data_, *progress);
     client_->flush_now();  // the batch is complete: no need to wait for the handlers queued behind this one
     out_hop_->flush();
     finish_one(*progress);

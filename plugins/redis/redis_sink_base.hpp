@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <tickcast/hop_latency.hpp>
 #include <tickcast/tickcast.hpp>
@@ -16,6 +17,10 @@
 #include "redis_client.hpp"
 
 namespace tickcast::redis {
+
+// The SHA1 (hex) by which EVALSHA names a script: computed here, so
+// commands can be queued before SCRIPT LOAD has answered.
+std::string script_sha1(std::string_view script);
 
 class RedisSinkBase : public Sink {
 public:
@@ -39,6 +44,11 @@ protected:
 
     // Issues the commands for one event through send(); may issue none.
     virtual void write_event(const Event& e, Progress& progress) = 0;
+    // Issues the commands for a batch's data events (heartbeats left out);
+    // by default write_event for each.
+    virtual void write_events(std::span<const Event* const> events, Progress& progress) {
+        for (const Event* e : events) write_event(*e, progress);
+    }
     // Issued first after every (re)connect (e.g. SCRIPT LOAD).
     virtual void on_connected() {}
     // Whether a reply means the command did its job; set `error` otherwise.
@@ -63,6 +73,7 @@ private:
     SinkContext* context_ = nullptr;
     std::optional<HopLatency> out_hop_;
     std::shared_ptr<RedisClient> client_;
+    std::vector<const Event*> data_;  // the batch's data events, reused
 };
 
 }  // namespace tickcast::redis

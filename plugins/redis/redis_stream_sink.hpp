@@ -2,6 +2,12 @@
 // capped with MAXLEN ~ maxlen. The entry ID is "<seq>-0", so Redis itself
 // refuses a replayed event (its ID is not above the stream's top) and a
 // reader can resume from any seq. Events without a seq get auto IDs.
+//
+// A batch's entries for one stream go in one script run (EVALSHA of
+// xadd_script), so Redis serves a reader blocked in XREAD once, with all of
+// them, rather than first with one entry and then, a round trip later, with
+// the rest. One command per stream and batch is also resent whole after a
+// reconnect.
 #pragma once
 
 #include "redis_sink_base.hpp"
@@ -16,9 +22,17 @@ public:
 
 private:
     void write_event(const Event& e, Progress& progress) override;
+    void write_events(std::span<const Event* const> events, Progress& progress) override;
+    void on_connected() override;
     bool accept(const redisReply& reply, std::string& error) override;
+    bool accept_one(const redisReply& reply, std::string& error);
 
     std::string maxlen_;
+    std::string script_sha_;
+    // Reused per batch: the events of one stream, and the script's arguments.
+    std::vector<const Event*> same_stream_;
+    std::vector<std::string> texts_;
+    std::vector<std::string_view> args_;
     bool approximate_ = true;
     prometheus::Counter* duplicates_ = nullptr;
 };

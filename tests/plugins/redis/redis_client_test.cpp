@@ -62,9 +62,10 @@ TEST(RedisClient, every_reply_reaches_its_own_commands_handler_across_pipelined_
 // and in flight: each one is answered once the client is back, in order,
 // and every key they set is there.
 TEST(RedisClient, commands_unanswered_when_the_connection_drops_are_sent_again_in_order) {
+    RedisServer own;  // CLIENT KILL must not reach the other tests' connections on the shared server
     boost::asio::io_context io;
-    auto client = make_client(io, shared_redis().url(), "resend");
-    auto admin = shared_redis().connect();
+    auto client = make_client(io, own.url(), "resend");
+    auto admin = own.connect();
     const std::string prefix = "client_resend_" + std::to_string(::getpid()) + ":";
     client->start();
     constexpr int total = 30'000;
