@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tickcast::bench {
@@ -28,6 +29,18 @@ inline void check_interrupted() {
 }
 
 // CLOCK_REALTIME ns: the clock tickcast stamps origins and hops with.
+// A thread running `body`; what it throws lands in `error` (read it after join).
+template <class Body>
+std::thread thread_catching(std::string& error, Body body) {
+    return std::thread([&error, body = std::move(body)]() mutable {
+        try {
+            body();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    });
+}
+
 inline std::int64_t realtime_ns() {
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

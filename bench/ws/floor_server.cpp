@@ -54,13 +54,7 @@ FloorServer::FloorServer(Spec spec) : spec_(std::move(spec)), subscribers_(spec_
         throw std::runtime_error(std::string("floor server: listen: ") + std::strerror(errno));
     port_ = ntohs(a.sin_port);
     acceptor_ = std::thread([this] { accept_loop(); });
-    publisher_ = std::thread([this] {
-        try {
-            publish_loop();
-        } catch (const std::exception& e) {
-            error_ = e.what();
-        }
-    });
+    publisher_ = thread_catching(error_, [this] { publish_loop(); });
 }
 
 FloorServer::~FloorServer() { stop(); }

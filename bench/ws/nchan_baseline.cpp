@@ -122,13 +122,9 @@ std::vector<int> NchanServer::worker_pids() const {
 // Publisher -----------------------------------------------------------------
 
 NchanPublisher::NchanPublisher(Spec spec) : spec_(std::move(spec)) {
-    thread_ = std::thread([this] {
+    thread_ = thread_catching(error_, [this] {
         tid_ = int(::syscall(SYS_gettid));
-        try {
-            run();
-        } catch (const std::exception& e) {
-            error_ = e.what();
-        }
+        run();
     });
 }
 

@@ -6,6 +6,8 @@
 // dec_cmp (exact, digit by digit), never as Lua numbers (doubles).
 #pragma once
 
+#include <string>
+
 namespace tickcast::redis::scripts {
 
 inline constexpr const char* decimal_helpers = R"lua(
@@ -211,5 +213,12 @@ inline constexpr const char* read_ticker = R"lua(
 local vol, n = window_volume(KEYS[2], math.floor(tonumber(ARGV[1]) / 60))
 return {redis.call('HGETALL', KEYS[1]), vol, n}
 )lua";
+
+// read_ticker with the helpers it runs after, the very ones the writer
+// runs, so the reader sums the window exactly as the writer does.
+inline const std::string& ticker_reader() {
+    static const std::string script = std::string(decimal_helpers) + volume_helpers + read_ticker;
+    return script;
+}
 
 }  // namespace tickcast::redis::scripts

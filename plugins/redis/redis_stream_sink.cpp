@@ -70,44 +70,47 @@ bool RedisStreamSink::accept(const redisReply& reply, std::string& error) {
 }
 
 void RedisStreamSink::write_events(std::span<const Event* const> events, Progress& progress) {
-    // One script run per stream, its entries in batch order; events of
-    // other streams keep their own order, since each stream is separate.
+    // One command per stream, its entries in batch order; events of other
+    // streams keep their own order, since each stream is separate.
     same_stream_.assign(events.begin(), events.end());
     std::stable_sort(same_stream_.begin(), same_stream_.end(), [](const Event* a, const Event* b) { return a->channel < b->channel; });
     for (std::size_t i = 0; i < same_stream_.size();) {
         std::size_t j = i + 1;
         while (j < same_stream_.size() && same_stream_[j]->channel == same_stream_[i]->channel) ++j;
-        if (j - i == 1) {
-            write_event(*same_stream_[i], progress);
-            i = j;
-            continue;
-        }
-        texts_.clear();
-        texts_.push_back(prefix() + same_stream_[i]->channel);
-        for (std::size_t k = i; k < j; ++k) {
-            const Event& e = *same_stream_[k];
-            texts_.push_back(e.seq == 0 ? "*" : std::to_string(e.seq) + "-0");
-            texts_.push_back(std::to_string(e.seq));
-            texts_.push_back(std::to_string(e.origin_ns));
-            texts_.push_back(encode_hops(stamped_hops(e)));
-        }
-        args_.assign({"EVALSHA", script_sha_, "1", texts_[0], approximate_ ? "~" : "=", maxlen_});
-        for (std::size_t k = i, t = 1; k < j; ++k, t += 4) {
-            const Event& e = *same_stream_[k];
-            args_.insert(args_.end(), {texts_[t], texts_[t + 1], texts_[t + 2], e.key, texts_[t + 3], e.payload_view()});
-        }
-        send(args_, progress);
+        write_run(std::span<const Event* const>(same_stream_).subspan(i, j - i), progress);
         i = j;
     }
 }
 
 void RedisStreamSink::write_event(const Event& e, Progress& progress) {
-    const std::string key = prefix() + e.channel;
-    const std::string id = e.seq == 0 ? "*" : std::to_string(e.seq) + "-0";
-    const std::string seq = std::to_string(e.seq), ts = std::to_string(e.origin_ns), hops = encode_hops(stamped_hops(e));
-    send({"XADD", key, "MAXLEN", approximate_ ? "~" : "=", maxlen_, id, "seq", seq, "ts", ts, "key", e.key, "hops", hops,
-          "payload", e.payload_view()},
-         progress);
+    const Event* one = &e;
+    write_run(std::span(&one, 1), progress);
+}
+
+void RedisStreamSink::write_run(std::span<const Event* const> run, Progress& progress) {
+    // Every text first, then the views into it: the buffer must not move under them.
+    text_.assign(prefix()).append(run.front()->channel);
+    ends_.assign(1, text_.size());
+    for (const Event* e : run) append_entry_texts(text_, ends_, *e, stamped_hops(*e));
+    const std::string_view all(text_);
+    // text(0) is the stream's key; entry k's ID, seq, ts and hops are text(1 + 4k) to text(4 + 4k).
+    auto text = [&](std::size_t n) {
+        const std::size_t from = n == 0 ? 0 : ends_[n - 1];
+        return all.substr(from, ends_[n] - from);
+    };
+    const std::string_view trim = approximate_ ? "~" : "=";
+    if (run.size() == 1) {
+        const Event& e = *run.front();
+        args_.assign({"XADD", text(0), "MAXLEN", trim, maxlen_, text(1), "seq", text(2), "ts", text(3), "key", e.key, "hops", text(4),
+                      "payload", e.payload_view()});
+    } else {
+        args_.assign({"EVALSHA", script_sha_, "1", text(0), trim, maxlen_});
+        for (std::size_t k = 0; k < run.size(); ++k) {
+            const std::size_t t = 1 + 4 * k;
+            args_.insert(args_.end(), {text(t), text(t + 1), text(t + 2), run[k]->key, text(t + 3), run[k]->payload_view()});
+        }
+    }
+    send(args_, progress);
 }
 
 }  // namespace tickcast::redis

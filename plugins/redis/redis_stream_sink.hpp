@@ -26,12 +26,16 @@ private:
     void on_connected() override;
     bool accept(const redisReply& reply, std::string& error) override;
     bool accept_one(const redisReply& reply, std::string& error);
+    // One stream's entries of a batch: a plain XADD for one, else one script run.
+    void write_run(std::span<const Event* const> run, Progress& progress);
 
     std::string maxlen_;
     std::string script_sha_;
-    // Reused per batch: the events of one stream, and the script's arguments.
+    // Reused per batch: the events sorted by stream, and one command's texts
+    // (one buffer, `ends_` marking where each ends) and arguments.
     std::vector<const Event*> same_stream_;
-    std::vector<std::string> texts_;
+    std::string text_;
+    std::vector<std::size_t> ends_;
     std::vector<std::string_view> args_;
     bool approximate_ = true;
     prometheus::Counter* duplicates_ = nullptr;

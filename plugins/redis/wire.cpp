@@ -102,10 +102,20 @@ void append_command(std::string& out, std::span<const std::string_view> args) {
     }
 }
 
-std::string encode_hops(const Hops& hops) {
-    std::string out;
+void append_entry_texts(std::string& out, std::vector<std::size_t>& ends, const Event& e, const Hops& hops) {
+    if (e.seq == 0) {
+        out += '*';
+    } else {
+        append_number(out, e.seq);
+        out += "-0";
+    }
+    ends.push_back(out.size());
+    append_number(out, e.seq);
+    ends.push_back(out.size());
+    append_number(out, e.origin_ns);
+    ends.push_back(out.size());
     append_hops(out, hops);
-    return out;
+    ends.push_back(out.size());
 }
 
 void decode_hops(std::string_view text, Hops& hops) {

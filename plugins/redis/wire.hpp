@@ -27,7 +27,10 @@ void append_message(std::string& out, const Event& e, const Hops& hops);
 // given, else make_payload); false (with `error`) on a malformed message.
 bool decode_message(std::string_view message, Event& e, std::string& error, PayloadSlabs* slabs = nullptr);
 
-std::string encode_hops(const Hops& hops);
+// A stream entry's own texts, the ID ("<seq>-0", or "*" without a seq),
+// seq, ts and hops, appended to `out` one after another; `ends` gets the
+// offset at which each ends (so four per entry).
+void append_entry_texts(std::string& out, std::vector<std::size_t>& ends, const Event& e, const Hops& hops);
 
 // Appends a command in the Redis protocol (RESP: an array of bulk strings),
 // byte for byte what hiredis's redisFormatCommandArgv makes, without its

@@ -17,14 +17,6 @@ namespace {
 constexpr std::string_view trades_script =
     "return {redis.call('HGET', KEYS[2], 'trade_seq'), redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]))}";
 
-// read_ticker's script: the cache's own decimal and window helpers, so the
-// reader sums the window exactly as the writer does.
-const std::string& ticker_script() {
-    static const std::string script =
-        std::string(redis::scripts::decimal_helpers) + redis::scripts::volume_helpers + redis::scripts::read_ticker;
-    return script;
-}
-
 std::string_view text(const redisReply* r) { return r && r->type == REDIS_REPLY_STRING ? std::string_view(r->str, r->len) : std::string_view(); }
 
 std::uint64_t to_seq(std::string_view s) {
@@ -114,7 +106,7 @@ void CacheReader::read_trades(std::string_view symbol, std::size_t limit, Handle
 
 void CacheReader::read_ticker(std::string_view symbol, std::int64_t now_s, Handler handler) {
     const redis::CacheKeys keys(prefix_, symbol);
-    client_->command({"EVAL", ticker_script(), "2", keys.ticker, keys.volume, std::to_string(now_s)},
+    client_->command({"EVAL", redis::scripts::ticker_reader(), "2", keys.ticker, keys.volume, std::to_string(now_s)},
                      [handler = std::move(handler)](const redisReply* r) {
                          // {{field, value, ...}, volume, trades}
                          if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_ARRAY ||

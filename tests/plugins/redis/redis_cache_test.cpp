@@ -202,9 +202,7 @@ struct TimedTrade {
 
 // What the gateway's ticker read says at `now_s`: {volume, trades}.
 std::pair<std::string, long long> read_window(redisContext* c, const std::string& symbol_prefix, std::int64_t now_s) {
-    using namespace tickcast::redis;
-    const std::string script = std::string(scripts::decimal_helpers) + scripts::volume_helpers + scripts::read_ticker;
-    Reply r = command(c, {"EVAL", script, "2", symbol_prefix + "ticker:V", symbol_prefix + "volume:V", std::to_string(now_s)});
+    Reply r = command(c, {"EVAL", tickcast::redis::scripts::ticker_reader(), "2", symbol_prefix + "ticker:V", symbol_prefix + "volume:V", std::to_string(now_s)});
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return {"bad reply", -1};
     return {std::string(r->element[1]->str, r->element[1]->len), r->element[2]->integer};
 }
