@@ -26,6 +26,9 @@
 // The first 0.25 s of events of every latency run are left out (warm-up) on
 // both sides. Every point is repeated (--repeat) and the median reported;
 // raw and tickcast runs alternate so load from elsewhere hits both.
+// --write-forms adds a table of how one stream batch is written (separate
+// XADDs, MULTI/EXEC, a Lua script): Redis's CPU per entry and the batch's
+// round trip, the figures behind redis_stream's choice of MULTI/EXEC.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -599,6 +602,136 @@ Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickca
 
 // ---- reporting -------------------------------------------------------------------------
 
+// ---- how a stream sink's batch is written (--write-forms) --------------------
+// One batch of `size` entries for one stream, three ways: separate XADDs
+// (pipelined), one MULTI ... EXEC (what redis_stream does), one Lua script
+// calling XADD per entry (what it did before). Each batch is written and its
+// replies read before the next, as a sink does. Figures: redis-server's CPU
+// per entry, and the batch's round trip (write to last reply).
+
+enum class WriteForm { separate, transaction, script };
+const char* name(WriteForm f) {
+    return f == WriteForm::separate ? "separate XADDs" : f == WriteForm::transaction ? "MULTI/EXEC" : "Lua script";
+}
+
+constexpr const char* xadd_lua =
+    "for b = 3, #ARGV, 6 do redis.pcall('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], ARGV[b], 'seq', ARGV[b + 1], 'ts', ARGV[b + 2], "
+    "'key', ARGV[b + 3], 'hops', ARGV[b + 4], 'payload', ARGV[b + 5]) end return 1";
+
+struct FormRun {
+    double redis_us_per_entry = 0, batch_rtt_p50_us = 0;
+};
+
+FormRun run_write_form(const Server& srv, const Config& cfg, WriteForm form, std::size_t size, std::size_t batches, const std::string& key) {
+    const std::string payload = make_payload(cfg.payload_bytes), maxlen = std::to_string(cfg.maxlen);
+    redisContext* c = srv.connect();
+    std::string sha;
+    if (form == WriteForm::script) {
+        auto* r = static_cast<redisReply*>(redisCommand(c, "SCRIPT LOAD %s", xadd_lua));
+        sha.assign(r->str, r->len);
+        freeReplyObject(r);
+    }
+    std::vector<std::string> texts(size * 3);  // per entry: ID, seq, ts
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    auto arg = [&](std::string_view a) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+    };
+    auto append = [&] {
+        redisAppendCommandArgv(c, int(argv.size()), argv.data(), lens.data());
+        argv.clear();
+        lens.clear();
+    };
+    std::vector<double> rtt;
+    std::uint64_t seq = 0;
+    const double cpu0 = srv.cpu();
+    for (std::size_t b = 0; b < batches && !g_interrupted; ++b) {
+        for (std::size_t k = 0; k < size; ++k) {
+            ++seq;
+            texts[3 * k] = std::to_string(seq) + "-0";
+            texts[3 * k + 1] = std::to_string(seq);
+            texts[3 * k + 2] = std::to_string(realtime_ns());
+        }
+        std::size_t replies = size;
+        if (form == WriteForm::script) {
+            for (std::string_view a : {std::string_view("EVALSHA"), std::string_view(sha), std::string_view("1"), std::string_view(key),
+                                       std::string_view("~"), std::string_view(maxlen)})
+                arg(a);
+            for (std::size_t k = 0; k < size; ++k)
+                for (std::string_view a : {std::string_view(texts[3 * k]), std::string_view(texts[3 * k + 1]), std::string_view(texts[3 * k + 2]),
+                                           std::string_view("-"), std::string_view("-"), std::string_view(payload)})
+                    arg(a);
+            append();
+            replies = 1;
+        } else {
+            if (form == WriteForm::transaction) {
+                arg("MULTI");
+                append();
+                replies = size + 2;
+            }
+            for (std::size_t k = 0; k < size; ++k) {
+                for (std::string_view a : {std::string_view("XADD"), std::string_view(key), std::string_view("MAXLEN"), std::string_view("~"),
+                                           std::string_view(maxlen), std::string_view(texts[3 * k]), std::string_view("seq"),
+                                           std::string_view(texts[3 * k + 1]), std::string_view("ts"), std::string_view(texts[3 * k + 2]),
+                                           std::string_view("key"), std::string_view("-"), std::string_view("hops"), std::string_view("-"),
+                                           std::string_view("payload"), std::string_view(payload)})
+                    arg(a);
+                append();
+            }
+            if (form == WriteForm::transaction) {
+                arg("EXEC");
+                append();
+            }
+        }
+        const std::int64_t t0 = realtime_ns();
+        for (int written = 0; !written;)
+            if (redisBufferWrite(c, &written) != REDIS_OK) throw std::runtime_error("write-forms: write failed");
+        for (std::size_t i = 0; i < replies; ++i) {
+            void* r = nullptr;
+            if (redisGetReply(c, &r) != REDIS_OK) throw std::runtime_error("write-forms: no reply");
+            const bool error = static_cast<redisReply*>(r)->type == REDIS_REPLY_ERROR;
+            freeReplyObject(r);
+            if (error) throw std::runtime_error(std::string("write-forms: Redis refused a batch written as ") + name(form));
+        }
+        rtt.push_back(double(realtime_ns() - t0) / 1000.0);
+    }
+    FormRun out;
+    out.redis_us_per_entry = (srv.cpu() - cpu0) * 1e6 / double(seq);
+    out.batch_rtt_p50_us = median(rtt);
+    redisFree(c);
+    srv.del(key);
+    return out;
+}
+
+void write_forms(const Server& srv, const Config& cfg) {
+    constexpr std::size_t entries = 100'000;
+    const WriteForm forms[] = {WriteForm::separate, WriteForm::transaction, WriteForm::script};
+    std::map<std::pair<std::size_t, int>, std::vector<FormRun>> runs;
+    std::printf("\nwrite forms: one stream batch's XADDs, %zu entries per run, each batch written and answered before the next\n", entries);
+    for (int rep = 0; rep < cfg.repeat; ++rep)
+        for (std::size_t size : {10, 50})
+            for (WriteForm f : forms) {
+                FormRun r = run_write_form(srv, cfg, f, size, entries / size, "tc:bench.forms." + std::to_string(getpid()));
+                std::printf("  forms    batch %2zu  %-15s redis %.2f us/entry  batch round trip p50 %.1f us\n", size, name(f),
+                            r.redis_us_per_entry, r.batch_rtt_p50_us);
+                std::fflush(stdout);
+                runs[{size, int(f)}].push_back(r);
+            }
+    std::printf("\n| batch | form | redis us/entry | ratio to separate | batch round trip p50 us | ratio to separate |\n|---|---|---|---|---|---|\n");
+    auto med = [&](std::size_t size, WriteForm f, double FormRun::*field) {
+        std::vector<double> v;
+        for (const FormRun& r : runs[{size, int(f)}]) v.push_back(r.*field);
+        return median(v);
+    };
+    for (std::size_t size : {10, 50})
+        for (WriteForm f : forms) {
+            const double cpu = med(size, f, &FormRun::redis_us_per_entry), rtt = med(size, f, &FormRun::batch_rtt_p50_us);
+            std::printf("| %zu | %s | %.2f | %.2f | %.1f | %.2f |\n", size, name(f), cpu, cpu / med(size, WriteForm::separate, &FormRun::redis_us_per_entry),
+                        rtt, rtt / med(size, WriteForm::separate, &FormRun::batch_rtt_p50_us));
+        }
+}
+
 struct Point {
     std::vector<Run> runs;
     double med(double (*f)(const Run&)) const {
@@ -646,7 +779,7 @@ void print_run(const char* what, Mode m, const std::string& impl, std::uint64_t 
 int main(int argc, char** argv) {
     Config cfg;
     std::string rates = "10000,50000", threads = "2", modes_opt = "pubsub,stream";
-    bool no_latency = false, no_throughput = false, no_restart = false, cross = false;
+    bool no_latency = false, no_throughput = false, no_restart = false, cross = false, forms = false;
     CLI::App app{"bench_redis: one Redis hop through tickcast next to raw hiredis (Pub/Sub and Streams)"};
     app.add_option("--rates", rates, "paced rates in events/s, comma-separated")->capture_default_str();
     app.add_option("--seconds", cfg.seconds, "seconds per paced run")->capture_default_str();
@@ -660,6 +793,7 @@ int main(int argc, char** argv) {
     app.add_flag("--no-throughput", no_throughput, "skip the unpaced runs");
     app.add_flag("--no-restart", no_restart, "skip the subscriber-restart runs");
     app.add_flag("--cross", cross, "diagnostics: also run tickcast publisher -> raw subscriber and raw publisher -> tickcast subscriber");
+    app.add_flag("--write-forms", forms, "also compare how a stream batch is written: separate XADDs, MULTI/EXEC, a Lua script");
     CLI11_PARSE(app, argc, argv);
     cfg.rates = parse_list<std::uint64_t>(rates);
     cfg.threads = parse_list<int>(threads);
@@ -840,6 +974,7 @@ int main(int argc, char** argv) {
                                 t ? std::to_string(std::uint64_t(p.med(f_missed_metric))).c_str() : "-");
                 }
         }
+        if (forms) write_forms(srv, cfg);
         std::printf("\nload average at end: %s; total %.0f s\n", loadavg().c_str(),
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "redis_client.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -135,13 +137,13 @@ void RedisClient::on_connected_socket() {
     };
     if (!endpoint_.password.empty()) {
         if (endpoint_.user.empty())
-            enqueue({"AUTH", endpoint_.password}, fatal_on_error("AUTH"), true);
+            enqueue({"AUTH", endpoint_.password}, fatal_on_error("AUTH"));
         else
-            enqueue({"AUTH", endpoint_.user, endpoint_.password}, fatal_on_error("AUTH"), true);
+            enqueue({"AUTH", endpoint_.user, endpoint_.password}, fatal_on_error("AUTH"));
     }
     if (endpoint_.db != 0) {
         const std::string db = std::to_string(endpoint_.db);
-        enqueue({"SELECT", db}, fatal_on_error("SELECT"), true);
+        enqueue({"SELECT", db}, fatal_on_error("SELECT"));
     }
     if (on_connected_) on_connected_();
     in_preamble_ = false;
@@ -165,7 +167,10 @@ void RedisClient::schedule_reconnect(const std::string& why) {
     if (was_ready && reconnects_) reconnects_->Increment();
     // What was written and not answered goes out again, first, in order (a
     // subscriber's commands have no answers; on_connected subscribes again).
-    for (auto it = awaiting_.rbegin(); it != awaiting_.rend(); ++it) outbox_.push_front(std::move(*it));
+    for (auto it = awaiting_.rbegin(); it != awaiting_.rend(); ++it) {
+        it->answered = 0;  // a transaction cut short is discarded by Redis and sent whole again
+        outbox_.push_front(std::move(*it));
+    }
     awaiting_.clear();
     if (!options_.subscriber) queued_.insert(0, inflight_, inflight_head_);
     inflight_.clear();
@@ -190,7 +195,27 @@ void RedisClient::command(std::span<const std::string_view> args, ReplyHandler h
         if (handler) handler(nullptr);
         return;
     }
-    enqueue(args, std::move(handler), in_preamble_);
+    enqueue(args, std::move(handler));
+    flush_soon();
+}
+
+void RedisClient::transaction(std::span<const std::span<const std::string_view>> commands, ReplyHandler handler) {
+    if (options_.subscriber) throw std::logic_error("RedisClient::transaction in subscriber mode");
+    if (state_ == State::stopped) {
+        if (handler) handler(nullptr);
+        return;
+    }
+    std::string& out = wire();
+    const std::size_t before = out.size();
+    static constexpr std::string_view multi[] = {"MULTI"}, exec[] = {"EXEC"};
+    append_command(out, multi);
+    for (const auto& c : commands) append_command(out, c);
+    append_command(out, exec);
+    add_pending(before, std::move(handler), std::uint32_t(commands.size() + 2));
+    flush_soon();
+}
+
+void RedisClient::flush_soon() {
     // Commands issued in one handler (a sink writing a batch) go out in one
     // write: flush once the handler is done, not after the first command.
     if (state_ == State::ready && !in_preamble_ && !flush_posted_) {
@@ -202,13 +227,17 @@ void RedisClient::command(std::span<const std::string_view> args, ReplyHandler h
     }
 }
 
-void RedisClient::enqueue(std::span<const std::string_view> args, ReplyHandler handler, bool preamble) {
-    std::string& wire = preamble ? preamble_wire_ : queued_;
-    const std::size_t before = wire.size();
-    append_command(wire, args);
+void RedisClient::enqueue(std::span<const std::string_view> args, ReplyHandler handler) {
+    std::string& out = wire();
+    const std::size_t before = out.size();
+    append_command(out, args);
+    add_pending(before, std::move(handler), 1);
+}
+
+void RedisClient::add_pending(std::size_t before, ReplyHandler handler, std::uint32_t replies) {
     // A subscriber's commands get no replies of their own (pushes answer them).
-    Pending p{options_.subscriber ? nullptr : std::move(handler), wire.size() - before, 0};
-    if (preamble)
+    Pending p{options_.subscriber ? nullptr : std::move(handler), wire().size() - before, 0, replies, 0};
+    if (in_preamble_)
         preamble_.push_back(std::move(p));
     else
         outbox_.push_back(std::move(p));
@@ -281,6 +310,8 @@ void RedisClient::dispatch(redisReply* reply) {
         if (on_push_) on_push_(*reply);
         return;
     }
+    // A transaction's MULTI and QUEUED replies: its handler wants EXEC's.
+    if (++awaiting_.front().answered < awaiting_.front().replies) return;
     Pending p = std::move(awaiting_.front());
     awaiting_.pop_front();
     inflight_head_ += p.size;

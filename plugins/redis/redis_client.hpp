@@ -71,6 +71,14 @@ public:
     void command(std::initializer_list<std::string_view> args, ReplyHandler handler = {}) {
         command(std::span(args.begin(), args.size()), std::move(handler));
     }
+    // Sends `commands` as one transaction, MULTI ... EXEC, and hands
+    // `handler` EXEC's reply: an array of each command's own reply (a command
+    // that fails when run fails alone), or an error when Redis refused the
+    // transaction. Redis runs them with nothing in between and serves a
+    // client blocked on their keys (XREAD) once, after EXEC, with all they
+    // wrote. After a reconnect the whole transaction is sent again. Not for
+    // subscriber mode.
+    void transaction(std::span<const std::span<const std::string_view>> commands, ReplyHandler handler = {});
 
     // Runs after each (re)connect once AUTH and SELECT succeeded; commands it
     // issues go out before everything queued earlier.
@@ -103,17 +111,25 @@ private:
     // costs no allocation per command.
     struct Pending {
         ReplyHandler handler;
-        std::size_t size = 0;  // bytes of the formatted command
+        std::size_t size = 0;  // bytes of the formatted command (a transaction's: all of it)
         std::int64_t sent_ns = 0;
+        std::uint32_t replies = 1;   // a transaction's: MULTI's, one per command, EXEC's
+        std::uint32_t answered = 0;  // replies received so far; the handler gets the last one
     };
 
     void connect();
     void on_connected_socket();
     void schedule_reconnect(const std::string& why);
-    void enqueue(std::span<const std::string_view> args, ReplyHandler handler, bool front);
-    void enqueue(std::initializer_list<std::string_view> args, ReplyHandler handler, bool front) {
-        enqueue(std::span(args.begin(), args.size()), std::move(handler), front);
+    // Queues a command: in the preamble while on_connected runs, else in the outbox.
+    void enqueue(std::span<const std::string_view> args, ReplyHandler handler);
+    void enqueue(std::initializer_list<std::string_view> args, ReplyHandler handler) {
+        enqueue(std::span(args.begin(), args.size()), std::move(handler));
     }
+    // The buffer a command issued now goes to, and the record of its bytes
+    // from `before` on, which take `replies` replies.
+    std::string& wire() { return in_preamble_ ? preamble_wire_ : queued_; }
+    void add_pending(std::size_t before, ReplyHandler handler, std::uint32_t replies);
+    void flush_soon();
     void flush();
     void read();
     void on_read(std::size_t n);

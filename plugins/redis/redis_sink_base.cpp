@@ -49,7 +49,7 @@ bool RedisSinkBase::accept(const redisReply& reply, std::string& error) {
 }
 
 void RedisSinkBase::write(BatchRef batch, Completion done) {
-    auto* progress = new Progress{std::move(done)};
+    auto* progress = new Progress{std::move(done), 1, Status{}};
     data_.clear();
     for (const Event& e : *batch)
         if (!(e.flags & event_flags::heartbeat)) data_.push_back(&e);  // heartbeats are not data
@@ -67,7 +67,16 @@ Hops RedisSinkBase::stamped_hops(const Event& e) {
 
 void RedisSinkBase::send(std::span<const std::string_view> args, Progress& progress) {
     ++progress.pending;
-    client_->command(args, [this, p = &progress](const redisReply* reply) {
+    client_->command(args, reply_to(progress));
+}
+
+void RedisSinkBase::send_transaction(std::span<const std::span<const std::string_view>> commands, Progress& progress) {
+    ++progress.pending;
+    client_->transaction(commands, reply_to(progress));
+}
+
+RedisClient::ReplyHandler RedisSinkBase::reply_to(Progress& progress) {
+    return [this, p = &progress](const redisReply* reply) {
         std::string error;
         if (!reply)
             error = "the Redis connection was stopped before the reply";
@@ -75,7 +84,7 @@ void RedisSinkBase::send(std::span<const std::string_view> args, Progress& progr
             error = "unexpected reply: " + describe(reply);
         if (!error.empty() && p->status.ok) p->status = Status::failure(error);
         finish_one(*p);
-    });
+    };
 }
 
 void RedisSinkBase::finish_one(Progress& progress) {

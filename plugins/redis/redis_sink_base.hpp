@@ -58,6 +58,8 @@ protected:
     void send(std::initializer_list<std::string_view> args, Progress& progress) {
         send(std::span(args.begin(), args.size()), progress);
     }
+    // The commands as one MULTI ... EXEC; accept() gets EXEC's reply.
+    void send_transaction(std::span<const std::span<const std::string_view>> commands, Progress& progress);
     RedisClient& client() { return *client_; }
     SinkContext& context() { return *context_; }
     const std::string& prefix() const { return prefix_; }
@@ -68,6 +70,8 @@ protected:
 
 private:
     void finish_one(Progress& progress);
+    // What a command's reply does to its batch: accept() it, then finish_one.
+    RedisClient::ReplyHandler reply_to(Progress& progress);
 
     std::string resource_name_, connection_name_, prefix_;
     SinkContext* context_ = nullptr;

@@ -6,21 +6,6 @@
 
 namespace tickcast::redis {
 
-namespace {
-// KEYS[1]: the stream. ARGV: MAXLEN's "~" or "=", maxlen, then per entry
-// id, seq, ts, key, hops, payload. Returns per entry 1, or the error text
-// (a replay's "equal or smaller" included) without stopping the others.
-constexpr std::string_view xadd_script = R"lua(
-local out = {}
-for b = 3, #ARGV, 6 do
-  local r = redis.pcall('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], ARGV[b], 'seq', ARGV[b + 1], 'ts', ARGV[b + 2],
-                        'key', ARGV[b + 3], 'hops', ARGV[b + 4], 'payload', ARGV[b + 5])
-  if type(r) == 'table' and r.err then out[#out + 1] = r.err else out[#out + 1] = 1 end
-end
-return out
-)lua";
-}  // namespace
-
 OptionSpecs RedisStreamSink::options() {
     OptionSpecs o = common_options();
     o.push_back({"maxlen", OptionType::integer, false, "10000", "Entries kept per stream (MAXLEN), the history a resuming reader can use"});
@@ -29,7 +14,7 @@ OptionSpecs RedisStreamSink::options() {
 }
 
 RedisStreamSink::RedisStreamSink(const ConfigNode& o)
-    : RedisSinkBase(o, "xadd"), script_sha_(script_sha1(xadd_script)), approximate_(!o["exact_trim"].as_bool()) {
+    : RedisSinkBase(o, "xadd"), approximate_(!o["exact_trim"].as_bool()) {
     const std::int64_t n = o["maxlen"].as_int();
     if (n < 1) o["maxlen"].fail("maxlen must be at least 1");
     maxlen_ = std::to_string(n);
@@ -41,15 +26,9 @@ void RedisStreamSink::start(SinkContext& context) {
     RedisSinkBase::start(context);
 }
 
-void RedisStreamSink::on_connected() {
-    // After a Redis restart the script cache is empty: load before anything else runs.
-    client().command({"SCRIPT", "LOAD", xadd_script});
-}
-
 bool RedisStreamSink::accept_one(const redisReply& reply, std::string& error) {
     // A replay: "ERR The ID specified in XADD is equal or smaller than the
-    // target stream top item", as an error reply to a plain XADD or as a
-    // string in the script's results.
+    // target stream top item", as the reply to a plain XADD or in EXEC's.
     const std::string_view text(reply.str ? reply.str : "", reply.str ? reply.len : 0);
     if (text.find("equal or smaller") != std::string_view::npos) {
         duplicates_->Increment();
@@ -62,10 +41,10 @@ bool RedisStreamSink::accept_one(const redisReply& reply, std::string& error) {
 bool RedisStreamSink::accept(const redisReply& reply, std::string& error) {
     if (reply.type == REDIS_REPLY_ERROR) return accept_one(reply, error);
     if (reply.type != REDIS_REPLY_ARRAY) return RedisSinkBase::accept(reply, error);  // a plain XADD's ID
-    // The script's results: 1 per entry added, else the error's text.
+    // EXEC's: per XADD the new entry's ID, or the error it met.
     bool ok = true;
     for (std::size_t i = 0; i < reply.elements; ++i)
-        if (reply.element[i]->type != REDIS_REPLY_INTEGER && !accept_one(*reply.element[i], error)) ok = false;
+        if (reply.element[i]->type == REDIS_REPLY_ERROR && !accept_one(*reply.element[i], error)) ok = false;
     return ok;
 }
 
@@ -99,18 +78,18 @@ void RedisStreamSink::write_run(std::span<const Event* const> run, Progress& pro
         return all.substr(from, ends_[n] - from);
     };
     const std::string_view trim = approximate_ ? "~" : "=";
-    if (run.size() == 1) {
-        const Event& e = *run.front();
-        args_.assign({"XADD", text(0), "MAXLEN", trim, maxlen_, text(1), "seq", text(2), "ts", text(3), "key", e.key, "hops", text(4),
-                      "payload", e.payload_view()});
-    } else {
-        args_.assign({"EVALSHA", script_sha_, "1", text(0), trim, maxlen_});
-        for (std::size_t k = 0; k < run.size(); ++k) {
-            const std::size_t t = 1 + 4 * k;
-            args_.insert(args_.end(), {text(t), text(t + 1), text(t + 2), run[k]->key, text(t + 3), run[k]->payload_view()});
-        }
+    args_.clear();
+    for (std::size_t k = 0; k < run.size(); ++k) {
+        const std::size_t t = 1 + 4 * k;
+        args_.insert(args_.end(), {"XADD", text(0), "MAXLEN", trim, maxlen_, text(t), "seq", text(t + 1), "ts", text(t + 2), "key",
+                                   run[k]->key, "hops", text(t + 3), "payload", run[k]->payload_view()});
     }
-    send(args_, progress);
+    if (run.size() == 1) return send(args_, progress);
+    // Entry k's XADD is the k-th of equal slices.
+    const std::size_t arity = args_.size() / run.size();
+    commands_.clear();
+    for (std::size_t k = 0; k < run.size(); ++k) commands_.push_back(std::span<const std::string_view>(args_).subspan(arity * k, arity));
+    send_transaction(commands_, progress);
 }
 
 }  // namespace tickcast::redis

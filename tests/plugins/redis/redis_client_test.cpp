@@ -1,6 +1,7 @@
 // RedisClient against a real redis-server: replies reach the handler of the
 // command they answer over many pipelined writes, and commands a dropped
-// connection left unanswered go out again, in order, after the reconnect.
+// connection left unanswered go out again, in order, after the reconnect; a
+// transaction gets EXEC's reply and is sent again whole.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -42,7 +43,8 @@ TEST(RedisClient, every_reply_reaches_its_own_commands_handler_across_pipelined_
     int issued = 0, answered = 0, wrong = 0;
     std::function<void(int)> burst = [&](int n) {
         for (int i = 0; i < n && issued < total; ++i) {
-            const std::string value = "v" + std::to_string(issued++) + std::string(std::size_t(issued % 97), 'x');
+            const int n = issued++;
+            const std::string value = "v" + std::to_string(n) + std::string(std::size_t((n + 1) % 97), 'x');
             client->command({"ECHO", value}, [&, value](const redisReply* r) {
                 if (text(r) != value) ++wrong;
                 if (++answered % 250 == 0 || answered == issued) burst(1 + answered % 700);
@@ -98,5 +100,91 @@ TEST(RedisClient, commands_unanswered_when_the_connection_drops_are_sent_again_i
         if (r->type != REDIS_REPLY_STRING || std::string(r->str, r->len) != std::to_string(n)) ++missing;
     }
     EXPECT_EQ(missing, 0);
+    client->stop();
+}
+
+// Transactions (MULTI ... EXEC) between plain commands, with the connection
+// cut three times: each handler gets EXEC's reply with one answer per
+// command, handlers run in issue order, and every key is set.
+TEST(RedisClient, a_transaction_gets_execs_reply_and_is_sent_again_whole_after_a_drop) {
+    RedisServer own;  // CLIENT KILL must not reach the other tests' connections on the shared server
+    boost::asio::io_context io;
+    auto client = make_client(io, own.url(), "transactions");
+    auto admin = own.connect();
+    client->start();
+    constexpr int rounds = 3000;
+    int issued = 0, answered = 0, out_of_order = 0, wrong = 0, last = -1, kills = 0, keys = 0;
+    std::vector<std::string> texts;
+    std::vector<std::string_view> args;
+    std::vector<std::span<const std::string_view>> commands;
+    std::function<void()> burst = [&] {
+        for (int i = 0; i < 100 && issued < rounds; ++i) {
+            const int n = issued++;
+            auto in_order = [&, n] {
+                if (n <= last) ++out_of_order;
+                last = n;
+                if (++answered == rounds) io.stop();
+            };
+            if (n % 3 == 0) {  // a plain command between transactions
+                client->command({"ECHO", std::to_string(n)}, [&, n, in_order](const redisReply* r) {
+                    if (text(r) != std::to_string(n)) ++wrong;
+                    in_order();
+                });
+                continue;
+            }
+            const int size = 1 + n % 40;
+            texts.clear();
+            for (int k = 0; k < size; ++k) texts.push_back("tx:" + std::to_string(n) + ":" + std::to_string(k));
+            args.clear();
+            for (const std::string& t : texts) args.insert(args.end(), {"SET", t, t});
+            commands.clear();
+            for (int k = 0; k < size; ++k) commands.push_back(std::span<const std::string_view>(args).subspan(3 * k, 3));
+            keys += size;
+            client->transaction(commands, [&, size, in_order](const redisReply* r) {
+                if (!r || r->type != REDIS_REPLY_ARRAY || int(r->elements) != size)
+                    ++wrong;
+                else
+                    for (std::size_t k = 0; k < r->elements; ++k)
+                        if (r->element[k]->type != REDIS_REPLY_STATUS) ++wrong;
+                in_order();
+            });
+        }
+        if (issued % 600 == 0 && kills < 3) {
+            ++kills;
+            command(admin.get(), {"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+        }
+        if (issued < rounds) boost::asio::post(io, burst);
+    };
+    boost::asio::post(io, burst);
+    io.run_for(std::chrono::seconds(30));
+    EXPECT_EQ(kills, 3);
+    EXPECT_EQ(answered, rounds);
+    EXPECT_EQ(out_of_order, 0);
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(command(admin.get(), {"DBSIZE"})->integer, keys);
+    client->stop();
+}
+
+// A command that fails when run fails alone: EXEC's reply carries its error
+// and the others' results.
+TEST(RedisClient, a_command_failing_inside_a_transaction_fails_alone) {
+    boost::asio::io_context io;
+    auto client = make_client(io, shared_redis().url(), "transaction_error");
+    client->start();
+    const std::string key = "tx_error_" + std::to_string(::getpid());
+    const std::string_view args[] = {"XADD", key, "5-0", "f", "a", "XADD", key, "3-0", "f", "b", "XADD", key, "6-0", "f", "c"};
+    const std::span<const std::string_view> commands[] = {std::span(args).subspan(0, 5), std::span(args).subspan(5, 5),
+                                                          std::span(args).subspan(10, 5)};
+    std::vector<std::string> got;
+    client->transaction(commands, [&](const redisReply* r) {
+        if (r && r->type == REDIS_REPLY_ARRAY)
+            for (std::size_t k = 0; k < r->elements; ++k) got.push_back(tickcast::redis::describe(r->element[k]));
+        io.stop();
+    });
+    io.run_for(std::chrono::seconds(10));
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[0], "5-0");
+    EXPECT_NE(got[1].find("equal or smaller"), std::string::npos) << got[1];
+    EXPECT_EQ(got[2], "6-0");
     client->stop();
 }

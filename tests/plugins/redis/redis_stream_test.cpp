@@ -75,6 +75,7 @@ TEST(RedisStream, replayed_events_are_refused_by_redis_and_counted) {
     auto c = redis.connect();
     EXPECT_EQ(command(c.get(), {"XLEN", "st2:trades.S"})->integer, 300);
     Reply last = command(c.get(), {"XREVRANGE", "st2:trades.S", "+", "-", "COUNT", "1"});
+    ASSERT_EQ(last->elements, 1u);
     EXPECT_EQ(std::string(last->element[0]->element[0]->str), "300-0");
 }
 
@@ -119,7 +120,7 @@ TEST(RedisStream, consumer_group_members_share_the_work_and_ack_it) {
     EXPECT_EQ(all.size(), 2000u);
 }
 
-// A batch's entries for one stream go to Redis in one script run. Within it,
+// A batch's entries for one stream go to Redis in one transaction. Within it,
 // a replayed entry is refused and counted while the new ones after it are
 // added, and each stream keeps its order when a batch interleaves streams.
 TEST(RedisStream, one_batch_over_two_streams_adds_new_entries_in_order_and_counts_replays) {
