@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,7 +30,6 @@ inline void check_interrupted() {
     if (g_interrupted) throw std::runtime_error("interrupted");
 }
 
-// CLOCK_REALTIME ns: the clock tickcast stamps origins and hops with.
 // A thread running `body`; what it throws lands in `error` (read it after join).
 template <class Body>
 std::thread thread_catching(std::string& error, Body body) {
@@ -41,6 +42,7 @@ std::thread thread_catching(std::string& error, Body body) {
     });
 }
 
+// CLOCK_REALTIME ns: the clock tickcast stamps origins and hops with.
 inline std::int64_t realtime_ns() {
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -95,6 +97,32 @@ struct PacedCount {
         return std::max(wake, now + std::chrono::milliseconds(1));
     }
 };
+
+// One line of a capture_sink with `format: stamps`:
+// "<channel> <seq> <origin_ns> <hop>=<ns>...". Fills seq, origin and the
+// named hop's stamp; false when the line lacks any of them.
+struct Stamps {
+    std::uint64_t seq = 0;
+    std::int64_t origin_ns = 0, hop_ns = 0;
+};
+inline bool parse_stamps_line(std::string_view line, std::string_view hop, Stamps& out) {
+    auto number = [&](std::size_t from, auto& v) {
+        const auto r = std::from_chars(line.data() + from, line.data() + line.size(), v);
+        return r.ec == std::errc() ? std::size_t(r.ptr - line.data()) : std::string_view::npos;
+    };
+    std::size_t at = line.find(' ');
+    if (at == std::string_view::npos || (at = number(at + 1, out.seq)) == std::string_view::npos || at >= line.size() ||
+        (at = number(at + 1, out.origin_ns)) == std::string_view::npos)
+        return false;
+    for (std::size_t next; at < line.size(); at = next) {  // at: the space before a hop
+        next = line.find(' ', at + 1);
+        if (next == std::string_view::npos) next = line.size();
+        const std::string_view stamp = line.substr(at + 1, next - at - 1);
+        if (stamp.size() > hop.size() && stamp.compare(0, hop.size(), hop) == 0 && stamp[hop.size()] == '=')
+            return number(at + 1 + hop.size() + 1, out.hop_ns) == next;
+    }
+    return false;
+}
 
 // Where a daemon's capture_sink writes: on tmpfs (/dev/shm) when there is
 // one, since a page-cache flush to disk would block the daemon's strand and

@@ -514,7 +514,7 @@ std::string gateway_yaml(const Config& cfg, Broker broker, const std::string& bo
                                     : "[\"" + bootstrap + "\"]";
     return daemon_header(cfg) + "resources:\n  bus: {plugin: kafka, brokers: " + brokers +
            "}\npipelines:\n  gateway:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + group +
-           librdkafka_option(cfg.consumer_properties) + "}\n    sinks: [{plugin: capture_sink, path: \"" + capture +
+           librdkafka_option(cfg.consumer_properties) + "}\n    sinks: [{plugin: capture_sink, format: stamps, path: \"" + capture +
            "\"}]\n";
 }
 
@@ -528,14 +528,6 @@ std::string feed_yaml(const Config& cfg, const std::string& bootstrap, const std
     for (int k = 0; k < cfg.keys; ++k)
         y += "        - {channel: " + channel_name(k) + ", key: " + key_name(k) + ", payload: '" + payload + "'}\n";
     return y + "    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic + librdkafka_option(cfg.producer_properties) + "}]\n";
-}
-
-std::int64_t field(const std::string& line, std::string_view key) {
-    const auto at = line.find(key);
-    if (at == std::string::npos) return -1;
-    std::int64_t v = -1;
-    std::from_chars(line.data() + at + key.size(), line.data() + line.size(), v);
-    return v;
 }
 
 // Counts complete lines of a growing file, reading only what is new.
@@ -600,11 +592,9 @@ Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_boot
     rx.reserve(total);
     {
         std::ifstream in(capture);
-        for (std::string line; std::getline(in, line);) {
-            if (line.empty() || line.back() != '}') continue;
-            const std::int64_t origin = field(line, "\"origin_ns\":"), in_ns = field(line, "\"kafka_in\":");
-            if (origin > 0 && in_ns > 0) rx.push_back({origin, in_ns});
-        }
+        Stamps st;
+        for (std::string line; std::getline(in, line);)
+            if (parse_stamps_line(line, "kafka_in", st)) rx.push_back({st.origin_ns, st.hop_ns});
     }
     Run run = summarize(rx, total, rate ? cfg.warmup : 0);
     run.prefilled = prefilled;
@@ -763,7 +753,7 @@ int main(int argc, char** argv) {
             std::printf("  --producer-property %s=%s (both producers)\n", name.c_str(), value.c_str());
         std::printf("  raw: this process, producer thread (paced like mock_source: wakes at most once per ms, batch <= 256) + consumer thread\n"
                     "    (rd_kafka_consumer_poll, auto-commit every 200 ms), production starts once the consumer is assigned\n");
-        std::printf("  tickcast: gateway tickcastd (kafka_source -> capture_sink; latency = hops.kafka_in - origin_ns) started first,\n"
+        std::printf("  tickcast: gateway tickcastd (kafka_source -> capture_sink, format: stamps; latency = hops.kafka_in - origin_ns) started first,\n"
                     "    then feed tickcastd (mock_source -> kafka_sink) once the gateway logged its assignment; daemon.threads %d each;\n"
                     "    the capture file is on /dev/shm (tmpfs) when available\n",
                     cfg.threads);

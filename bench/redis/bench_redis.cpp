@@ -417,7 +417,7 @@ std::string gateway_yaml(const Server& srv, const TcSpec& s, const std::string& 
                           ? "{plugin: redis_pubsub, redis: r, channels: [" + s.channel + "]}"
                           : "{plugin: redis_stream, redis: r, channels: [" + s.channel + "], start: all" +
                                 (since ? ", since: {\"" + s.channel + "\": " + std::to_string(*since) + "}" : "") + "}";
-    return resources(srv, s.threads) + "pipelines:\n  gateway:\n    source: " + src + "\n    sinks: [{plugin: capture_sink, path: \"" + capture +
+    return resources(srv, s.threads) + "pipelines:\n  gateway:\n    source: " + src + "\n    sinks: [{plugin: capture_sink, format: stamps, path: \"" + capture +
            "\"}]\n";
 }
 
@@ -469,21 +469,11 @@ void wait_quiet(const std::string& path, std::chrono::milliseconds quiet, std::c
     }
 }
 
-std::int64_t field(const std::string& line, std::string_view key) {
-    const auto at = line.find(key);
-    if (at == std::string::npos) return -1;
-    std::int64_t v = -1;
-    std::from_chars(line.data() + at + key.size(), line.data() + line.size(), v);
-    return v;
-}
-
 void read_capture(const std::string& path, std::vector<RawRx>& out) {
     std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty() || line.back() != '}') continue;
-        const std::int64_t seq = field(line, "\"seq\":"), origin = field(line, "\"origin_ns\":"), rx = field(line, "\"redis_in\":");
-        if (seq > 0 && origin > 0 && rx > 0) out.push_back({std::uint64_t(seq), origin, rx});
-    }
+    Stamps st;
+    for (std::string line; std::getline(in, line);)
+        if (parse_stamps_line(line, "redis_in", st)) out.push_back({st.seq, st.origin_ns, st.hop_ns});
 }
 
 double metric_sum(DaemonProcess& d, const std::string& name) {
@@ -850,7 +840,7 @@ int main(int argc, char** argv) {
         std::printf("  streams: XADD MAXLEN ~ %" PRIu64 ", ID <seq>-0, XREAD COUNT 512; %d runs per point, medians reported\n", cfg.maxlen,
                     cfg.repeat);
         std::printf("  cpu us/ev = CPU of publisher+subscriber per event received (raw: its 2 threads; tickcast: both daemons from the first\n");
-        std::printf("    event on, start-up left out; the gateway's capture_sink writes JSON lines to /dev/shm when there is one, which raw does not); redis = redis-server's\n");
+        std::printf("    event on, start-up left out; the gateway's capture_sink writes a line of stamps per event to /dev/shm when there is one; raw keeps them in memory); redis = redis-server's\n");
         std::printf("\nruns:\n");
         std::fflush(stdout);
 

@@ -1,6 +1,7 @@
 #include "capture_sink.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <tickcast/json.hpp>
@@ -8,12 +9,38 @@
 namespace tickcast::mock {
 
 OptionSpecs CaptureSink::options() {
-    return {{"path", OptionType::string, false, "", "Write each event as a JSON line (envelope form) to this file, truncated at start"}};
+    return {{"path", OptionType::string, false, "", "Write each event as a line to this file, truncated at start"},
+            {"format", OptionType::string, false, "envelope",
+             "envelope: each event as a JSON line (envelope form); stamps: \"<channel> <seq> <origin_ns> <hop>=<ns>...\" only"}};
 }
 
 CaptureSink::CaptureSink(const ConfigNode& o) {
     if (o.has("path")) path_ = o["path"].as_string();
+    const std::string format = o.has("format") ? o["format"].as_string() : "envelope";
+    if (format != "envelope" && format != "stamps") o["format"].fail("format must be `envelope` or `stamps`, not '" + format + "'");
+    stamps_ = format == "stamps";
 }
+
+namespace {
+void append_number(std::string& out, std::int64_t v) {
+    char buf[24];
+    out.append(buf, std::size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+}
+
+void append_stamps_line(std::string& out, const Event& e) {
+    out.append(e.channel);
+    out += ' ';
+    append_number(out, std::int64_t(e.seq));
+    out += ' ';
+    append_number(out, e.origin_ns);
+    for (const HopStamp& h : e.hops) {
+        out += ' ';
+        out.append(h.name());
+        out += '=';
+        append_number(out, h.ns);
+    }
+}
+}  // namespace
 
 CaptureSink::~CaptureSink() {
     if (file_) std::fclose(file_);
@@ -31,7 +58,10 @@ void CaptureSink::write(BatchRef batch, Completion done) {
     if (file_) {
         for (const Event& e : *batch) {
             line_.clear();
-            append_envelope_line(line_, e);
+            if (stamps_)
+                append_stamps_line(line_, e);
+            else
+                append_envelope_line(line_, e);
             std::fwrite(line_.data(), 1, line_.size(), file_);
             std::fputc('\n', file_);
         }

@@ -1,6 +1,9 @@
 // capture_sink: counts the events it receives and, with `path:`, writes each
-// as one JSON line in the envelope form (tickcast/json.hpp) as it arrives,
-// so tests and `tickcastd test` can read what a pipeline produced.
+// as one line as it arrives, so tests and `tickcastd test` can read what a
+// pipeline produced. `format: envelope` (the default) writes the JSON
+// envelope (tickcast/json.hpp); `format: stamps` writes only
+// "<channel> <seq> <origin_ns> <hop>=<ns>...", for benchmarks that want
+// the timings at a cost near what a raw client pays to record them.
 #pragma once
 
 #include <cstdio>
@@ -23,6 +26,7 @@ public:
 
 private:
     std::string path_;
+    bool stamps_ = false;  // format: stamps
     std::FILE* file_ = nullptr;
     std::string line_;  // one envelope line, reused
     std::size_t events_ = 0;

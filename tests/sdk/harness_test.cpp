@@ -128,7 +128,7 @@ TEST(SinkHarness, options_are_checked_like_a_config_entry) {
         SinkHarness sink(mock(), "capture_sink", {{"pth", "/tmp/x"}});
         FAIL() << "expected a ConfigError";
     } catch (const tickcast::ConfigError& e) {
-        EXPECT_EQ(e.message(), "unknown option 'pth' for plugin 'capture_sink' (did you mean 'path'?); its options are: path");
+        EXPECT_EQ(e.message(), "unknown option 'pth' for plugin 'capture_sink' (did you mean 'path'?); its options are: path, format");
     }
     EXPECT_THROW(SinkHarness(mock(), "fail_sink", {{"delay", "soon"}}), tickcast::ConfigError);
 }

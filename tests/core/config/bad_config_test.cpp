@@ -115,6 +115,12 @@ TEST(BadConfig, plugin_rejects_a_bad_value_at_its_location) {
     EXPECT_TRUE(has_error(d, 6, 11, "mock event has no 'channel'"));
 }
 
+TEST(BadConfig, capture_format_names_the_formats) {
+    auto d = check("pipelines:\n  main:\n    source: {plugin: mock_source, events: []}\n"
+                   "    sinks: [{plugin: capture_sink, format: csv}]\n");
+    EXPECT_TRUE(has_error(d, 4, 44, "format must be `envelope` or `stamps`, not 'csv'"));
+}
+
 TEST(BadConfig, mutually_exclusive_options_are_explained) {
     auto d = check(std::string("pipelines:\n  main:\n    source: {plugin: file_source, path: x, channel: a, channel_field: c}\n") + good_sinks);
     EXPECT_TRUE(has_error(d, 3, 13, "file_source needs exactly one of 'channel'"));

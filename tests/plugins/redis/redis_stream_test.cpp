@@ -3,6 +3,8 @@
 // Redis; a consumer group acknowledges what its sinks handled.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
 #include <set>
 
 #include "support/daemon_process.hpp"
@@ -163,4 +165,32 @@ TEST(RedisStream, one_batch_over_two_streams_adds_new_entries_in_order_and_count
                                                           R"(4-0 {"n":"a4"})", R"(5-0 {"n":"a5"})"}));
     EXPECT_EQ(entries("st5:b"), (std::vector<std::string>{R"(1-0 {"n":"b1"})", R"(2-0 {"n":"b2"})", R"(3-0 {"n":"b3"})",
                                                           R"(4-0 {"n":"b4"})", R"(5-0 {"n":"b5"})"}));
+}
+
+// capture_sink's `format: stamps`, what bench/ reads: one line per event with
+// its channel, seq, origin and every hop's stamp, in the order they were
+// stamped, each no earlier than the origin.
+TEST(RedisStream, a_stamps_capture_has_the_origin_and_both_redis_hops_per_event) {
+    RedisServer& redis = shared_redis();
+    TempDir dir;
+    std::string out = reader(redis.url(), "st6:", dir.file("stamps.txt"), ", start: all");
+    out.replace(out.find("capture_sink, path:"), 19, "capture_sink, format: stamps, path:");
+    DaemonProcess sub(dir.write("sub.yaml", out));
+    ASSERT_EQ(run_config(producer(redis.url(), "st6:", 20, 0)).exit_code, 0);
+    std::vector<std::string> lines;
+    ASSERT_TRUE(eventually([&] {
+        lines.clear();
+        std::ifstream in(dir.file("stamps.txt"));
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+        return lines.size() >= 20;
+    })) << sub.process().err();
+    ASSERT_EQ(lines.size(), 20u);
+    const std::regex shape(R"(^trades\.S (\d+) (\d+) redis_out=(\d+) redis_in=(\d+)$)");
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(lines[i], m, shape)) << lines[i];
+        EXPECT_EQ(std::stoull(m[1]), i + 1);
+        EXPECT_LE(std::stoll(m[2]), std::stoll(m[3])) << lines[i];
+        EXPECT_LE(std::stoll(m[3]), std::stoll(m[4])) << lines[i];
+    }
 }
