@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tickcast::bench {
@@ -99,29 +101,43 @@ struct PacedCount {
 };
 
 // One line of a capture_sink with `format: stamps`:
-// "<channel> <seq> <origin_ns> <hop>=<ns>...". Fills seq, origin and the
-// named hop's stamp; false when the line lacks any of them.
+// "<channel> <seq> <origin_ns> <hop>=<ns>...". Hop names point into the line.
 struct Stamps {
     std::uint64_t seq = 0;
-    std::int64_t origin_ns = 0, hop_ns = 0;
-};
-inline bool parse_stamps_line(std::string_view line, std::string_view hop, Stamps& out) {
-    auto number = [&](std::size_t from, auto& v) {
-        const auto r = std::from_chars(line.data() + from, line.data() + line.size(), v);
-        return r.ec == std::errc() ? std::size_t(r.ptr - line.data()) : std::string_view::npos;
-    };
-    std::size_t at = line.find(' ');
-    if (at == std::string_view::npos || (at = number(at + 1, out.seq)) == std::string_view::npos || at >= line.size() ||
-        (at = number(at + 1, out.origin_ns)) == std::string_view::npos)
-        return false;
-    for (std::size_t next; at < line.size(); at = next) {  // at: the space before a hop
-        next = line.find(' ', at + 1);
-        if (next == std::string_view::npos) next = line.size();
-        const std::string_view stamp = line.substr(at + 1, next - at - 1);
-        if (stamp.size() > hop.size() && stamp.compare(0, hop.size(), hop) == 0 && stamp[hop.size()] == '=')
-            return number(at + 1 + hop.size() + 1, out.hop_ns) == next;
+    std::int64_t origin_ns = 0;
+    std::array<std::pair<std::string_view, std::int64_t>, 8> hops{};
+    std::size_t hop_count = 0;
+    // The named hop's stamp, 0 when the line has none.
+    std::int64_t hop(std::string_view name) const {
+        for (std::size_t i = 0; i < hop_count; ++i)
+            if (hops[i].first == name) return hops[i].second;
+        return 0;
     }
-    return false;
+};
+// False when the line is not one (a partial last line included).
+inline bool parse_stamps_line(std::string_view line, Stamps& out) {
+    auto number = [&](std::size_t from, std::size_t to, auto& v) {
+        const auto r = std::from_chars(line.data() + from, line.data() + to, v);
+        return r.ec == std::errc() && r.ptr == line.data() + to;
+    };
+    auto field_end = [&](std::size_t from) { return std::min(line.find(' ', from), line.size()); };
+    std::size_t at = line.find(' ');
+    if (at == std::string_view::npos) return false;
+    std::size_t end = field_end(at + 1);
+    if (!number(at + 1, end, out.seq) || end == line.size()) return false;
+    at = end;
+    end = field_end(at + 1);
+    if (!number(at + 1, end, out.origin_ns)) return false;
+    out.hop_count = 0;
+    for (at = end; at < line.size() && out.hop_count < out.hops.size(); at = end) {
+        end = field_end(at + 1);
+        const std::size_t eq = line.find('=', at + 1);
+        if (eq == std::string_view::npos || eq >= end) return false;
+        auto& [name, ns] = out.hops[out.hop_count++];
+        name = line.substr(at + 1, eq - at - 1);
+        if (!number(eq + 1, end, ns)) return false;
+    }
+    return true;
 }
 
 // Where a daemon's capture_sink writes: on tmpfs (/dev/shm) when there is

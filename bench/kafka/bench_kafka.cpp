@@ -594,7 +594,7 @@ Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_boot
         std::ifstream in(capture);
         Stamps st;
         for (std::string line; std::getline(in, line);)
-            if (parse_stamps_line(line, "kafka_in", st)) rx.push_back({st.origin_ns, st.hop_ns});
+            if (parse_stamps_line(line, st) && st.hop("kafka_in") > 0) rx.push_back({st.origin_ns, st.hop("kafka_in")});
     }
     Run run = summarize(rx, total, rate ? cfg.warmup : 0);
     run.prefilled = prefilled;

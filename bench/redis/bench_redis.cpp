@@ -26,6 +26,10 @@
 // The first 0.25 s of events of every latency run are left out (warm-up) on
 // both sides. Every point is repeated (--repeat) and the median reported;
 // raw and tickcast runs alternate so load from elsewhere hits both.
+// Paced runs also print where a burst's time goes: the publisher's making
+// and encoding, the hop to the first receipt, and the receiving, from the
+// capture's origin, redis_out and redis_in stamps (raw: send and receive
+// stamps, bursts as its publisher recorded its wake-ups).
 // --write-forms adds a table of how one stream batch is written (separate
 // XADDs, MULTI/EXEC, a Lua script): Redis's CPU per entry and the batch's
 // round trip, the figures behind redis_stream's choice of MULTI/EXEC.
@@ -148,6 +152,19 @@ struct Run {
     std::uint64_t source_missed_metric = 0;  // tickcast gateway's tickcast_redis_source_missed_events_total
     std::uint64_t reconnects = 0;            // tickcast gateway's tickcast_redis_reconnects_total
     double outage_ms = 0;
+    // Where a burst's time goes (paced runs): medians over the run's bursts,
+    // µs. A burst is what the publisher made in one wake-up: as the raw
+    // publisher records them, or (tickcast, whose mock_source makes a
+    // wake-up's events within a few µs) events made less than 30 µs apart.
+    struct Bursts {
+        std::size_t count = 0;
+        double events = 0;
+        double made = 0;        // first made -> last made
+        double to_encoded = 0;  // first made -> first encoded (tickcast)
+        double encoding = 0;    // first encoded -> last encoded (tickcast)
+        double to_rx = 0;       // last made or encoded -> first received: the write, Redis, the wake-up
+        double receiving = 0;   // first received -> last received
+    } bursts;
 
     double pct(double p) const {
         if (lat.empty()) return 0;
@@ -195,8 +212,8 @@ std::string make_payload(std::size_t bytes) {
 
 // Paces like mock_source (bench_support.hpp).
 struct Pacer : PacedCount {
-    // Right after a batch went out: when to build the next one (as
-    // mock_source decides it, before any reply has come back), if not now.
+    // Right after a burst was made: when to make the next one (as
+    // mock_source decides it, before it is sent), if not now.
     std::optional<std::chrono::steady_clock::time_point> next_wake() const {
         if (rate == 0 || due() > 0) return std::nullopt;
         return PacedCount::next_wake();
@@ -211,8 +228,9 @@ struct RawSpec {
     std::chrono::milliseconds restart_gap{0};
 };
 
+// `wakes` gets the first seq of each wake-up's burst.
 void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& payload, std::uint64_t maxlen, std::atomic<bool>& failed,
-                   double& cpu) {
+                   double& cpu, std::vector<std::uint64_t>& wakes) {
     const double cpu0 = thread_cpu();
     redisContext* c = srv.connect();
     Pacer pacer{spec.rate, spec.total, 256};
@@ -225,8 +243,18 @@ void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& pa
             if (auto wake = pacer.next_wake()) std::this_thread::sleep_until(*wake);
             continue;
         }
+        const std::uint64_t first = pacer.emitted + 1;
+        wakes.push_back(first);
+        // The next wake-up is decided now, as mock_source decides it right
+        // after making its events (a few µs for 50) and before its sink
+        // encodes them. Deciding after formatting and writing (tens of µs
+        // at 50,000/s, when the next event is already due) made this
+        // publisher skip its sleep and send ~12-event bursts every ~250 µs
+        // where mock_source sends ~50 every 1 ms.
+        pacer.emitted += n;
+        const auto wake = pacer.next_wake();
         for (std::uint64_t i = 0; i < n; ++i) {
-            const std::uint64_t seq = pacer.emitted + i + 1;  // emitted is bumped after the loop
+            const std::uint64_t seq = first + i;
             const std::int64_t ts = realtime_ns();
             if (spec.mode == Mode::pubsub) {
                 const int h = std::snprintf(header, sizeof header, "T1 %" PRIu64 " %" PRId64 " 0 - -\n", seq, ts);
@@ -247,8 +275,6 @@ void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& pa
                 redisAppendCommandArgv(c, 16, argv, lens);
             }
         }
-        pacer.emitted += n;
-        const auto wake = pacer.next_wake();
         for (int written = 0; !written;)
             if (redisBufferWrite(c, &written) != REDIS_OK) {
                 failed = true;
@@ -279,6 +305,7 @@ void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& pa
 struct RawRx {
     std::uint64_t seq;
     std::int64_t sent, received;
+    std::int64_t encoded = 0;  // tickcast's redis_out stamp; raw has none
 };
 
 // Subscribes (or reads the stream from 0), says when it is ready, records
@@ -356,7 +383,46 @@ void raw_subscriber(const Server& srv, const RawSpec& spec, std::vector<RawRx>& 
     cpu = thread_cpu() - cpu0;
 }
 
-Run summarize(std::vector<RawRx>& rx, std::uint64_t sent, std::uint64_t skip_seq) {
+// `wakes`: the first seq of each publisher wake-up, ascending, when known.
+Run::Bursts bursts_of(const std::vector<RawRx>& rx, std::uint64_t skip_seq, const std::vector<std::uint64_t>& wakes) {
+    std::vector<const RawRx*> by_sent;
+    for (const RawRx& r : rx)
+        if (r.seq > skip_seq) by_sent.push_back(&r);
+    std::sort(by_sent.begin(), by_sent.end(), [](const RawRx* a, const RawRx* b) { return a->sent < b->sent; });
+    std::vector<double> events, made, to_encoded, encoding, to_rx, receiving;
+    auto us = [](std::int64_t ns) { return double(ns) / 1000.0; };
+    for (std::size_t i = 0; i < by_sent.size();) {
+        std::size_t j = i + 1;
+        auto wake_of = [&](const RawRx* r) { return std::upper_bound(wakes.begin(), wakes.end(), r->seq) - wakes.begin(); };
+        if (wakes.empty())
+            while (j < by_sent.size() && by_sent[j]->sent - by_sent[j - 1]->sent < 30'000) ++j;
+        else
+            while (j < by_sent.size() && wake_of(by_sent[j]) == wake_of(by_sent[i])) ++j;
+        std::int64_t first_enc = 0, last_enc = 0, first_rx = by_sent[i]->received, last_rx = first_rx;
+        for (std::size_t k = i; k < j; ++k) {
+            const RawRx& r = *by_sent[k];
+            if (r.encoded) {
+                first_enc = first_enc ? std::min(first_enc, r.encoded) : r.encoded;
+                last_enc = std::max(last_enc, r.encoded);
+            }
+            first_rx = std::min(first_rx, r.received);
+            last_rx = std::max(last_rx, r.received);
+        }
+        const std::int64_t first_sent = by_sent[i]->sent, last_sent = by_sent[j - 1]->sent;
+        events.push_back(double(j - i));
+        made.push_back(us(last_sent - first_sent));
+        if (first_enc) {
+            to_encoded.push_back(us(first_enc - first_sent));
+            encoding.push_back(us(last_enc - first_enc));
+        }
+        to_rx.push_back(us(first_rx - std::max(last_sent, last_enc)));
+        receiving.push_back(us(last_rx - first_rx));
+        i = j;
+    }
+    return {events.size(), median(events), median(made), median(to_encoded), median(encoding), median(to_rx), median(receiving)};
+}
+
+Run summarize(std::vector<RawRx>& rx, std::uint64_t sent, std::uint64_t skip_seq, const std::vector<std::uint64_t>& wakes = {}) {
     Run run;
     run.sent = sent;
     run.received = rx.size();
@@ -373,6 +439,7 @@ Run summarize(std::vector<RawRx>& rx, std::uint64_t sent, std::uint64_t skip_seq
     }
     // Longest silence between two consecutive receipts (restart runs).
     for (std::size_t i = 1; i < rx.size(); ++i) run.outage_ms = std::max(run.outage_ms, double(rx[i].received - rx[i - 1].received) / 1e6);
+    run.bursts = bursts_of(rx, skip_seq, wakes);
     return run;
 }
 
@@ -384,12 +451,13 @@ Run run_raw(const Server& srv, const Config& cfg, const RawSpec& spec, std::uint
     std::thread sub([&] { raw_subscriber(srv, spec, rx, ready, sub_cpu); });
     while (!ready) std::this_thread::sleep_for(1ms);
     const double srv0 = srv.cpu();
-    std::thread pub([&] { raw_publisher(srv, spec, payload, cfg.maxlen, failed, pub_cpu); });
+    std::vector<std::uint64_t> wakes;
+    std::thread pub([&] { raw_publisher(srv, spec, payload, cfg.maxlen, failed, pub_cpu, wakes); });
     pub.join();
     sub.join();
     check_interrupted();
     if (failed) throw std::runtime_error("raw publisher: a command failed");
-    Run run = summarize(rx, spec.total, skip_seq);
+    Run run = summarize(rx, spec.total, skip_seq, wakes);
     run.client_cpu = sub_cpu + pub_cpu;
     run.server_cpu = srv.cpu() - srv0;
     if (spec.mode == Mode::stream) srv.del(spec.key);
@@ -473,7 +541,7 @@ void read_capture(const std::string& path, std::vector<RawRx>& out) {
     std::ifstream in(path);
     Stamps st;
     for (std::string line; std::getline(in, line);)
-        if (parse_stamps_line(line, "redis_in", st)) out.push_back({st.seq, st.origin_ns, st.hop_ns});
+        if (parse_stamps_line(line, st) && st.hop("redis_in") > 0) out.push_back({st.seq, st.origin_ns, st.hop("redis_in"), st.hop("redis_out")});
 }
 
 double metric_sum(DaemonProcess& d, const std::string& name) {
@@ -561,6 +629,7 @@ Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickca
     const CaptureFile capture(dir.path(), "capture.jsonl");
     const std::string& cap = capture.path();
     std::vector<RawRx> rx;
+    std::vector<std::uint64_t> wakes;  // the raw publisher's
     RawSpec rs{s.mode, key, s.rate, s.total};
     if (tickcast_publishes) {
         std::atomic<bool> ready{false};
@@ -579,7 +648,7 @@ Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickca
         std::atomic<bool> failed{false};
         double pub_cpu = 0;
         const std::string payload = make_payload(cfg.payload_bytes);
-        std::thread pub([&] { raw_publisher(srv, rs, payload, cfg.maxlen, failed, pub_cpu); });
+        std::thread pub([&] { raw_publisher(srv, rs, payload, cfg.maxlen, failed, pub_cpu, wakes); });
         pub.join();
         wait_quiet(cap, 500ms);
         stop_daemon(gateway);
@@ -587,7 +656,7 @@ Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickca
     }
     check_interrupted();
     if (s.mode == Mode::stream) srv.del(key);
-    return summarize(rx, s.total, skip_seq);
+    return summarize(rx, s.total, skip_seq, wakes);
 }
 
 // ---- reporting -------------------------------------------------------------------------
@@ -731,6 +800,12 @@ struct Point {
     }
 };
 
+std::string fmt_us(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
 double f_p50(const Run& r) { return r.pct(0.50); }
 double f_p99(const Run& r) { return r.pct(0.99); }
 double f_p999(const Run& r) { return r.pct(0.999); }
@@ -759,6 +834,10 @@ void print_run(const char* what, Mode m, const std::string& impl, std::uint64_t 
                 "  cpu %5.2f us/ev (redis %4.2f)  load %s\n",
                 what, name(m), impl.c_str(), rate, r.received, r.sent, r.pct(0.5), r.pct(0.99), r.pct(0.999), r.throughput(), f_cpu(r),
                 f_srv(r), loadavg().c_str());
+    if (rate && r.bursts.count)
+        std::printf("           %zu bursts of %.0f events (medians, us): made %.1f, to encoded %.1f, encoding %.1f, to first received %.1f,"
+                    " receiving %.1f\n",
+                    r.bursts.count, r.bursts.events, r.bursts.made, r.bursts.to_encoded, r.bursts.encoding, r.bursts.to_rx, r.bursts.receiving);
     if (r.reconnects || r.source_missed_metric)
         std::printf("           gateway: %" PRIu64 " reconnects, %" PRIu64 " missed events flagged by the source\n", r.reconnects, r.source_missed_metric);
     std::fflush(stdout);
@@ -928,6 +1007,27 @@ int main(int argc, char** argv) {
                                     t ? fmt_ratio(r50).c_str() : "-",
                                     t ? fmt_ratio(r99).c_str() : "-",
                                     t ? (r50 <= 1.3 && r99 <= 1.3 ? "yes" : "no") : "-");
+                    }
+                }
+            std::printf("\nwhere a burst's time goes (medians per burst, then of the runs; us). A burst: events made in one publisher\n"
+                        "wake-up (as the raw publisher records them; tickcast: made < 30 us apart). 'to first received' runs from the last event made (raw) or encoded\n"
+                        "(tickcast's redis_out) to the first received: the write, Redis, the subscriber's wake-up.\n");
+            std::printf("\n| mode | rate/s | impl | events | made | made -> encoded | encoding | to first received | receiving |\n");
+            std::printf("|---|---|---|---|---|---|---|---|---|\n");
+            for (Mode m : modes)
+                for (std::uint64_t rate : cfg.rates) {
+                    std::vector<int> impls{0};
+                    impls.insert(impls.end(), cfg.threads.begin(), cfg.threads.end());
+                    for (int t : impls) {
+                        const Point& p = lat[{int(m), rate, t}];
+                        auto b = [&](double Run::Bursts::*field) {
+                            std::vector<double> v;
+                            for (const Run& r : p.runs) v.push_back(r.bursts.*field);
+                            return median(v);
+                        };
+                        std::printf("| %s | %" PRIu64 " | %s | %.0f | %.1f | %s | %s | %.1f | %.1f |\n", name(m), rate, impl_name(t).c_str(),
+                                    b(&Run::Bursts::events), b(&Run::Bursts::made), t ? fmt_us(b(&Run::Bursts::to_encoded)).c_str() : "-",
+                                    t ? fmt_us(b(&Run::Bursts::encoding)).c_str() : "-", b(&Run::Bursts::to_rx), b(&Run::Bursts::receiving));
                     }
                 }
         }
