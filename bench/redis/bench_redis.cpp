@@ -6,8 +6,10 @@
 //   - a private redis-server started through scripts/redis.sh;
 //   - raw:      this process, two threads, two synchronous hiredis
 //               connections. The publisher paces exactly like mock_source
-//               (wakes at most once per ms and sends everything due as one
-//               pipelined write: redisAppendCommandArgv, then the replies);
+//               on one thread: it sends everything due as one pipelined
+//               write (redisAppendCommandArgv), goes again at once if more
+//               fell due meanwhile, else reads the replies and sleeps until
+//               the next event is due, at least 1 ms on;
 //               each message is stamped (CLOCK_REALTIME) as it is built
 //               and carries the same bytes tickcast sends: the
 //               Pub/Sub message "T1 <seq> <ts> 0 - -\n<payload>" or the
@@ -210,16 +212,6 @@ std::string make_payload(std::size_t bytes) {
     return p + tail;
 }
 
-// Paces like mock_source (bench_support.hpp).
-struct Pacer : PacedCount {
-    // Right after a burst was made: when to make the next one (as
-    // mock_source decides it, before it is sent), if not now.
-    std::optional<std::chrono::steady_clock::time_point> next_wake() const {
-        if (rate == 0 || due() > 0) return std::nullopt;
-        return PacedCount::next_wake();
-    }
-};
-
 struct RawSpec {
     Mode mode;
     std::string key;  // channel or stream key
@@ -233,26 +225,45 @@ void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& pa
                    double& cpu, std::vector<std::uint64_t>& wakes) {
     const double cpu0 = thread_cpu();
     redisContext* c = srv.connect();
-    Pacer pacer{spec.rate, spec.total, 256};
+    PacedCount pacer{spec.rate, spec.total, 256};
     const std::string maxlen_s = std::to_string(maxlen);
     char header[96];
     std::string msg, seq_s, ts_s, id_s;
+    // As mock_source on one thread, whose emit() runs the sink's encoding
+    // and socket write: make what is due, send it, and go again at once if
+    // more fell due meanwhile; else read the replies and sleep until the
+    // next event is due, at least 1 ms on.
+    // Unanswered commands are bounded like mock_source's events in flight
+    // (a pipeline's max_in_flight, 10,000 by default): past it, replies are
+    // read first.
+    constexpr std::uint64_t max_in_flight = 10'000;
+    std::uint64_t unanswered = 0;
+    bool slept = true;
+    auto read_replies = [&](std::uint64_t keep = 0) {
+        for (; unanswered > keep; --unanswered) {
+            void* r = nullptr;
+            if (redisGetReply(c, &r) != REDIS_OK) {
+                failed = true;
+                return false;
+            }
+            if (static_cast<redisReply*>(r)->type == REDIS_REPLY_ERROR) failed = true;
+            freeReplyObject(r);
+        }
+        return true;
+    };
     while (pacer.emitted < spec.total && !g_interrupted) {
         const std::uint64_t n = pacer.due();
         if (n == 0) {
-            if (auto wake = pacer.next_wake()) std::this_thread::sleep_until(*wake);
+            const auto wake = pacer.next_wake();
+            if (!read_replies()) break;
+            std::this_thread::sleep_until(wake);
+            slept = true;
             continue;
         }
+        if (unanswered + n > max_in_flight && !read_replies(max_in_flight - n)) break;
         const std::uint64_t first = pacer.emitted + 1;
-        wakes.push_back(first);
-        // The next wake-up is decided now, as mock_source decides it right
-        // after making its events (a few µs for 50) and before its sink
-        // encodes them. Deciding after formatting and writing (tens of µs
-        // at 50,000/s, when the next event is already due) made this
-        // publisher skip its sleep and send ~12-event bursts every ~250 µs
-        // where mock_source sends ~50 every 1 ms.
-        pacer.emitted += n;
-        const auto wake = pacer.next_wake();
+        if (slept) wakes.push_back(first);
+        slept = false;
         for (std::uint64_t i = 0; i < n; ++i) {
             const std::uint64_t seq = first + i;
             const std::int64_t ts = realtime_ns();
@@ -280,19 +291,10 @@ void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& pa
                 failed = true;
                 break;
             }
-        for (std::uint64_t i = 0; i < n; ++i) {
-            void* r = nullptr;
-            if (redisGetReply(c, &r) != REDIS_OK) {
-                failed = true;
-                redisFree(c);
-                cpu = thread_cpu() - cpu0;
-                return;
-            }
-            if (static_cast<redisReply*>(r)->type == REDIS_REPLY_ERROR) failed = true;
-            freeReplyObject(r);
-        }
-        if (wake) std::this_thread::sleep_until(*wake);
+        pacer.emitted += n;
+        unanswered += n;
     }
+    read_replies();
     // The end marker: everything before it has been delivered once it arrives.
     if (spec.mode == Mode::pubsub)
         freeReplyObject(redisCommand(c, "PUBLISH %s END", spec.key.c_str()));
