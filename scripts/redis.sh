@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # A throw-away redis-server on a free loopback port, its data in a state dir.
 #
-#   ADDR=$(scripts/redis.sh start --dir D [--port P] [-- redis-server args])   # prints host:port
+#   ADDR=$(scripts/redis.sh start --dir D [--port P] [--owner PID] [-- redis-server args])   # prints host:port
 #   scripts/redis.sh stop --dir D            # stops it and removes D
+#
+# --owner PID: stop the server and remove D once process PID is gone, so a
+# test process that crashes leaves no redis-server behind (a watcher checks
+# every second).
 #
 # Used by scripts/test.sh and scripts/demo.sh; nothing is persisted (no RDB
 # snapshots, no AOF), so stopping loses everything, as a cache should.
@@ -14,11 +18,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cmd=${1:-}; [ $# -gt 0 ] && shift
 dir=${TICKCAST_REDIS_DIR:-${TMPDIR:-/tmp}/tickcast-redis-$(id -u)}
 port=""
+owner=""
 extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --dir) dir=${2:?--dir needs a value}; shift 2 ;;
     --port) port=${2:?--port needs a value}; shift 2 ;;
+    --owner) owner=${2:?--owner needs a value}; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "redis.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -38,6 +44,15 @@ case $cmd in
       sleep 0.05
     done
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { tail -5 "$dir/redis.log" >&2; exit 1; }
+    if [ -n "$owner" ]; then
+      # Detached and with no inherited output, so a caller reading this
+      # script's output to its end is not held up by the watcher. It leaves
+      # a server alone that someone stopped (or restarted) meanwhile.
+      pid=$(cat "$dir/pid")
+      setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+                      if ! kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; then kill -TERM "$2"; rm -rf "$3"; fi' \
+        redis-owner "$owner" "$pid" "$dir" </dev/null >/dev/null 2>&1 &
+    fi
     echo "127.0.0.1:$port" | tee "$dir/address"
     ;;
   stop)

@@ -103,7 +103,9 @@ TEST(Exchange, orders_from_outside_trade_against_the_makers_and_reach_the_privat
         if (m.at("type") != "event") continue;
         EXPECT_EQ(m.at("channel"), "orders.alice");
         const auto seq = m.at("seq").to_number<std::uint64_t>();
-        if (last_seq) EXPECT_EQ(seq, last_seq + 1);
+        if (last_seq) {
+            EXPECT_EQ(seq, last_seq + 1);
+        }
         last_seq = seq;
         pushed.push_back(std::string(m.at("data").at("status").as_string()));
     }

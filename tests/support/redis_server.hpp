@@ -55,7 +55,9 @@ public:
 
 private:
     void start(const std::string& port) {
-        std::vector<std::string> argv{"/bin/bash", TICKCAST_SOURCE_DIR "/scripts/redis.sh", "start", "--dir", dir_.path() + "/redis"};
+        // --owner: a test process that crashes takes its server with it.
+        std::vector<std::string> argv{"/bin/bash", TICKCAST_SOURCE_DIR "/scripts/redis.sh", "start", "--dir", dir_.path() + "/redis",
+                                      "--owner", std::to_string(::getpid())};
         if (!port.empty()) {
             argv.push_back("--port");
             argv.push_back(port);
