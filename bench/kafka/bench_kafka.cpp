@@ -553,7 +553,7 @@ struct LineCounter {
 Run run_tickcast(const Config& cfg, Broker broker, const std::string& kafka_bootstrap, std::uint64_t rate, std::uint64_t total,
                  const std::string& id, pid_t broker_pid) {
     TempDir dir;
-    const CaptureFile capture_file(dir.path(), "capture.jsonl");
+    const CaptureFile capture_file(dir.path(), "capture.stamps");
     const std::string topic = "bench-" + id, group = "bench-" + id, capture = capture_file.path();
     if (broker == Broker::kafka) {
         const int parts = create_topic(kafka_bootstrap, topic, cfg.partitions, true);

@@ -564,7 +564,7 @@ void stop_daemon(DaemonProcess& d) {
 Run run_tickcast(const Server& srv, const Config& cfg, const TcSpec& s, std::uint64_t skip_seq) {
     TempDir dir;
     const std::string key = "tc:" + s.channel;
-    const CaptureFile capture1(dir.path(), "capture1.jsonl"), capture2(dir.path(), "capture2.jsonl");
+    const CaptureFile capture1(dir.path(), "capture1.stamps"), capture2(dir.path(), "capture2.stamps");
     const std::string cap1 = capture1.path(), cap2 = capture2.path();
     const std::string gw = dir.write("gateway.yaml", gateway_yaml(srv, s, cap1, std::nullopt));
     const std::string fo = dir.write("fanout.yaml", fanout_yaml(srv, cfg, s));
@@ -628,7 +628,7 @@ Run run_tickcast(const Server& srv, const Config& cfg, const TcSpec& s, std::uin
 Run run_cross(const Server& srv, const Config& cfg, const TcSpec& s, bool tickcast_publishes, std::uint64_t skip_seq) {
     TempDir dir;
     const std::string key = "tc:" + s.channel;
-    const CaptureFile capture(dir.path(), "capture.jsonl");
+    const CaptureFile capture(dir.path(), "capture.stamps");
     const std::string& cap = capture.path();
     std::vector<RawRx> rx;
     std::vector<std::uint64_t> wakes;  // the raw publisher's
