@@ -1,9 +1,9 @@
 // RedisClient: an asynchronous Redis connection on an Asio executor.
 //
-// hiredis parses the protocol (redisReader); commands are encoded by
+// hiredis parses the protocol (redisReader, its replies built in a
+// ReplyArena: no allocation per reply); commands are encoded by
 // append_command (wire.hpp), and the socket, pipelining and reconnection are
-// ours. Not hiredis's
-// own async layer: in 0.14.1 it routes only SUBSCRIBE/PSUBSCRIBE pushes (a
+// ours. Not hiredis's own async layer: in 0.14.1 it routes only SUBSCRIBE/PSUBSCRIBE pushes (a
 // sharded SSUBSCRIBE's smessage hits an assertion) and it writes each
 // command as it is issued, where we coalesce everything queued into one write.
 //
@@ -42,6 +42,7 @@
 #include <tickcast/metrics.hpp>
 
 #include "redis_endpoint.hpp"
+#include "reply_arena.hpp"
 
 namespace tickcast::redis {
 
@@ -142,6 +143,7 @@ private:
     boost::asio::generic::stream_protocol::socket socket_;
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::steady_timer timer_;  // connect timeout and reconnect backoff
+    ReplyArena arena_;  // the reader's replies; reset after each one is handled
     redisReader* reader_ = nullptr;
     std::vector<char> read_buffer_;
     std::deque<Pending> outbox_;    // not yet written; bytes in queued_
