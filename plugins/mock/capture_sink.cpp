@@ -51,21 +51,23 @@ void CaptureSink::start(SinkContext& context) {
     if (path_.empty()) return;
     file_ = std::fopen(path_.c_str(), "w");
     if (!file_) throw std::runtime_error("cannot open '" + path_ + "' for writing: " + std::strerror(errno));
+    std::setvbuf(file_, nullptr, _IONBF, 0);  // write() builds each batch whole; stdio would split it
 }
 
 void CaptureSink::write(BatchRef batch, Completion done) {
     events_ += batch->size();
     if (file_) {
+        // The batch's lines in one buffer and one write: a reader of the file
+        // (a test, a benchmark) sees each batch whole once write() returns.
+        out_.clear();
         for (const Event& e : *batch) {
-            line_.clear();
             if (stamps_)
-                append_stamps_line(line_, e);
+                append_stamps_line(out_, e);
             else
-                append_envelope_line(line_, e);
-            std::fwrite(line_.data(), 1, line_.size(), file_);
-            std::fputc('\n', file_);
+                append_envelope_line(out_, e);
+            out_ += '\n';
         }
-        if (std::fflush(file_) != 0) {
+        if (std::fwrite(out_.data(), 1, out_.size(), file_) != out_.size()) {
             done(Status::failure("writing '" + path_ + "' failed: " + std::strerror(errno)));
             return;
         }

@@ -28,7 +28,7 @@ private:
     std::string path_;
     bool stamps_ = false;  // format: stamps
     std::FILE* file_ = nullptr;
-    std::string line_;  // one envelope line, reused
+    std::string out_;  // a batch's lines, reused
     std::size_t events_ = 0;
     SinkContext* context_ = nullptr;
 };
