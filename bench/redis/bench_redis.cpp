@@ -933,17 +933,28 @@ int main(int argc, char** argv) {
         if (modes_opt.find("pubsub") != std::string::npos) modes.push_back(Mode::pubsub);
         if (modes_opt.find("stream") != std::string::npos) modes.push_back(Mode::stream);
 
+        // Raw (0) and each tickcast thread count, in an order that rotates
+        // with the repeat: none runs always first, or always right after
+        // another.
+        auto run_order = [&](int rep) {
+            std::vector<int> impls{0};
+            impls.insert(impls.end(), cfg.threads.begin(), cfg.threads.end());
+            std::rotate(impls.begin(), impls.begin() + rep % impls.size(), impls.end());
+            return impls;
+        };
         for (int rep = 0; rep < cfg.repeat; ++rep) {
             if (cfg.latency)
                 for (Mode m : modes)
                     for (std::uint64_t rate : cfg.rates) {
                         const std::uint64_t total = std::uint64_t(double(rate) * cfg.seconds);
                         const std::uint64_t skip = std::uint64_t(double(rate) * cfg.warmup);
-                        const std::string ch = next_channel(m);
-                        Run r = run_raw(srv, cfg, {m, "tc:" + ch, rate, total}, skip);
-                        print_run("latency", m, impl_name(0), rate, r);
-                        lat[{int(m), rate, 0}].runs.push_back(std::move(r));
-                        for (int t : cfg.threads) {
+                        for (int t : run_order(rep)) {
+                            if (t == 0) {
+                                Run r = run_raw(srv, cfg, {m, "tc:" + next_channel(m), rate, total}, skip);
+                                print_run("latency", m, impl_name(0), rate, r);
+                                lat[{int(m), rate, 0}].runs.push_back(std::move(r));
+                                continue;
+                            }
                             Run tr = run_tickcast(srv, cfg, {m, next_channel(m), rate, total, t}, skip);
                             print_run("latency", m, impl_name(t), rate, tr);
                             lat[{int(m), rate, t}].runs.push_back(std::move(tr));
@@ -957,16 +968,13 @@ int main(int argc, char** argv) {
                         }
                     }
             if (cfg.throughput)
-                for (Mode m : modes) {
-                    Run r = run_raw(srv, cfg, {m, "tc:" + next_channel(m), 0, cfg.max_events}, 0);
-                    print_run("max", m, impl_name(0), 0, r);
-                    tput[{int(m), 0, 0}].runs.push_back(std::move(r));
-                    for (int t : cfg.threads) {
-                        Run tr = run_tickcast(srv, cfg, {m, next_channel(m), 0, cfg.max_events, t}, 0);
-                        print_run("max", m, impl_name(t), 0, tr);
-                        tput[{int(m), 0, t}].runs.push_back(std::move(tr));
+                for (Mode m : modes)
+                    for (int t : run_order(rep)) {
+                        Run r = t == 0 ? run_raw(srv, cfg, {m, "tc:" + next_channel(m), 0, cfg.max_events}, 0)
+                                       : run_tickcast(srv, cfg, {m, next_channel(m), 0, cfg.max_events, t}, 0);
+                        print_run("max", m, impl_name(t), 0, r);
+                        tput[{int(m), 0, t}].runs.push_back(std::move(r));
                     }
-                }
             if (cfg.restart)
                 for (Mode m : modes) {
                     const std::uint64_t total = std::uint64_t(double(cfg.restart_rate) * cfg.restart_total);
