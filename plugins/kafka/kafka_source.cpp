@@ -318,7 +318,7 @@ void KafkaSource::emit_pending() {
         if (!fresh) it->second.second = m.offset;
         if (m.event) batch.push_back(std::move(*m.event));
     }
-    pending_.erase(pending_.begin(), pending_.begin() + std::ptrdiff_t(n));
+    pending_.pop_front(n);
     const std::uint64_t token = next_token_++;
     for (const auto& [tp, r] : ranges) tracker_.emitted(*tp, r.first, r.second, token);
     ++outstanding_;
@@ -381,7 +381,7 @@ void KafkaSource::reread(const std::vector<PartitionOffset>& from) {
         redelivered_->Increment();
         context_->log().warn("a sink failed a batch: reading {} again from offset {} in {} ms", tp.str(), offset,
                              as_ms(retry_backoff_).count());
-        std::erase_if(pending_, [&](const Message& m) { return *m.tp == tp; });
+        pending_.erase_if([&](const Message& m) { return *m.tp == tp; });
         state(tp).held = true;
     }
     update_pauses();
@@ -459,7 +459,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
         for (int i = 0; i < parts->cnt; ++i) {
             const TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
             state(tp).revoking = true;
-            std::erase_if(pending_, [&](const Message& m) { return *m.tp == tp; });
+            pending_.erase_if([&](const Message& m) { return *m.tp == tp; });
         }
         context_->log().info("revoking {}: finishing in-flight events first", describe(parts));
         if (!closing_ && !stopping_) {

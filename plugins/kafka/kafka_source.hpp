@@ -31,13 +31,13 @@
 // rd_kafka_poll_set_consumer forwards them all there) becomes non-empty.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 
 #include <boost/asio/steady_timer.hpp>
 #include <tickcast/hop_latency.hpp>
+#include <tickcast/ring_queue.hpp>
 #include <tickcast/tickcast.hpp>
 
 #include "client.hpp"
@@ -127,7 +127,7 @@ private:
     const TopicPartition* last_tp_ = nullptr;  // cache for take(): messages come in runs
     rd_kafka_topic_t* last_rkt_ = nullptr;
     std::int32_t last_partition_ = -1;
-    std::deque<Message> pending_;
+    RingQueue<Message> pending_;
     OffsetTracker tracker_;
     std::uint64_t next_token_ = 1;
     std::size_t outstanding_ = 0;  // emitted batches not yet acknowledged

@@ -14,13 +14,13 @@
 // above `max_pending` the subclass stops reading (on_backlog(true)).
 #pragma once
 
-#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
 #include <tickcast/hop_latency.hpp>
 #include <tickcast/payload_slabs.hpp>
+#include <tickcast/ring_queue.hpp>
 #include <tickcast/tickcast.hpp>
 
 namespace tickcast::redis {
@@ -72,7 +72,7 @@ private:
     std::size_t max_pending_ = 4096, batch_max_ = 512;
     bool track_acks_ = false;
     SourceContext* context_ = nullptr;
-    std::deque<Pending> pending_;
+    RingQueue<Pending> pending_;
     std::unordered_map<std::string, std::uint64_t> last_seq_;
     std::unordered_map<std::uint64_t, std::vector<std::pair<std::string, std::string>>> unacked_;
     std::uint64_t next_token_ = 1;
