@@ -66,16 +66,17 @@ void RedisClient::stop() {
     socket_.close(ignored);
     if (connected_gauge_) connected_gauge_->Set(0);
     // Nothing will answer now: tell every waiting handler.
-    auto abandon = [](auto& queue) {
-        for (Pending& p : queue)
-            if (p.handler) p.handler(nullptr);
-        queue.clear();
+    auto abandon = [](RingQueue<Pending>& queue) {
+        RingQueue<Pending> gone;
+        gone.swap(queue);
+        for (std::size_t i = 0; i < gone.size(); ++i)
+            if (gone[i].handler) gone[i].handler(nullptr);
     };
     abandon(awaiting_);
     abandon(outbox_);
     queued_.clear();
-    inflight_.clear();
-    inflight_head_ = 0;
+    written_.clear();
+    answered_ = 0;
 }
 
 void RedisClient::connect() {
@@ -151,8 +152,11 @@ void RedisClient::on_connected_socket() {
     }
     if (on_connected_) on_connected_();
     in_preamble_ = false;
-    for (auto it = preamble_.rbegin(); it != preamble_.rend(); ++it) outbox_.push_front(std::move(*it));
+    RingQueue<Pending> first;
+    for (Pending& p : preamble_) first.push_back(std::move(p));
     preamble_.clear();
+    for (; !outbox_.empty(); outbox_.pop_front()) first.push_back(std::move(outbox_.front()));
+    outbox_.swap(first);
     queued_.insert(0, preamble_wire_);
     preamble_wire_.clear();
     read();
@@ -171,14 +175,23 @@ void RedisClient::schedule_reconnect(const std::string& why) {
     if (was_ready && reconnects_) reconnects_->Increment();
     // What was written and not answered goes out again, first, in order (a
     // subscriber's commands have no answers; on_connected subscribes again).
-    for (auto it = awaiting_.rbegin(); it != awaiting_.rend(); ++it) {
-        it->answered = 0;  // a transaction cut short is discarded by Redis and sent whole again
-        outbox_.push_front(std::move(*it));
+    for (std::size_t i = 0; i < awaiting_.size(); ++i)
+        awaiting_[i].answered = 0;  // a transaction cut short is discarded by Redis and sent whole again
+    for (; !outbox_.empty(); outbox_.pop_front()) awaiting_.push_back(std::move(outbox_.front()));
+    outbox_.swap(awaiting_);
+    if (!options_.subscriber) {
+        // answered_ may span whole chunks not yet recycled.
+        std::string unanswered;
+        std::size_t skip = answered_;
+        for (const std::string& chunk : written_) {
+            const std::size_t from = std::min(skip, chunk.size());
+            unanswered.append(chunk, from);
+            skip -= from;
+        }
+        queued_.insert(0, unanswered);
     }
-    awaiting_.clear();
-    if (!options_.subscriber) queued_.insert(0, inflight_, inflight_head_);
-    inflight_.clear();
-    inflight_head_ = 0;
+    written_.clear();
+    answered_ = 0;
     if (on_disconnected_ && was_ready) on_disconnected_();
 
     const auto delay = std::chrono::milliseconds(backoff_.count() / 2 + jitter_() % (backoff_.count() / 2 + 1));
@@ -249,33 +262,48 @@ void RedisClient::add_pending(std::size_t before, ReplyHandler handler, std::uin
 
 void RedisClient::flush() {
     if (writing_ || state_ != State::ready || outbox_.empty()) return;
-    // Not writing, so inflight_ may move: drop what was answered, then add
-    // what is queued and write that part.
-    inflight_.erase(0, inflight_head_);
-    inflight_head_ = 0;
-    const std::size_t start = inflight_.size();
-    inflight_ += queued_;
-    queued_.clear();
+    // Not writing, so answered chunks may go; then what is queued becomes
+    // the next chunk, moved (not copied), and queued_ takes a spare one.
+    recycle_answered();
+    std::string chunk;
+    if (!spare_.empty()) {
+        chunk = std::move(spare_.back());
+        spare_.pop_back();
+    }
+    chunk.swap(queued_);
+    written_.push_back(std::move(chunk));
     const std::int64_t now = now_ns();
     if (options_.subscriber) {
         outbox_.clear();
     } else {
-        for (Pending& p : outbox_) {
-            p.sent_ns = now;
-            awaiting_.push_back(std::move(p));
+        for (; !outbox_.empty(); outbox_.pop_front()) {
+            outbox_.front().sent_ns = now;
+            awaiting_.push_back(std::move(outbox_.front()));
         }
-        outbox_.clear();
     }
     writing_ = true;
     const std::uint64_t gen = generation_;
-    asio::async_write(socket_, asio::buffer(inflight_.data() + start, inflight_.size() - start),
-                      [self = shared_from_this(), gen](boost::system::error_code ec, std::size_t) {
-                          if (gen != self->generation_) return;
-                          self->writing_ = false;
-                          if (ec) return self->schedule_reconnect(ec.message());
-                          if (self->options_.subscriber) self->inflight_head_ = self->inflight_.size();  // nothing answers these
-                          self->flush();
-                      });
+    asio::async_write(socket_, asio::buffer(written_.back()), [self = shared_from_this(), gen](boost::system::error_code ec, std::size_t) {
+        if (gen != self->generation_) return;
+        self->writing_ = false;
+        if (ec) return self->schedule_reconnect(ec.message());
+        if (self->options_.subscriber) {  // nothing answers these: all of it is done
+            self->answered_ = 0;
+            for (const std::string& chunk : self->written_) self->answered_ += chunk.size();
+        }
+        self->flush();
+    });
+}
+
+void RedisClient::recycle_answered() {
+    // Only while not writing: the last chunk may be the one being written.
+    while (!written_.empty() && answered_ >= written_.front().size()) {
+        answered_ -= written_.front().size();
+        std::string done = std::move(written_.front());
+        written_.pop_front();
+        done.clear();  // keeps its capacity for a later chunk
+        if (spare_.size() < 2) spare_.push_back(std::move(done));
+    }
 }
 
 void RedisClient::resume_reading() {
@@ -327,7 +355,7 @@ void RedisClient::dispatch(redisReply* reply) {
     if (++awaiting_.front().answered < awaiting_.front().replies) return;
     Pending p = std::move(awaiting_.front());
     awaiting_.pop_front();
-    inflight_head_ += p.size;
+    answered_ += p.size;
     if (rtt_ && (rtt_sample_++ & 15) == 0) rtt_->Observe(double(now_ns() - p.sent_ns) / 1e9);
     if (p.handler) p.handler(reply);
 }

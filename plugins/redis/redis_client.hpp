@@ -40,6 +40,7 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/logger.h>
 #include <tickcast/metrics.hpp>
+#include <tickcast/ring_queue.hpp>
 
 #include "redis_endpoint.hpp"
 #include "reply_arena.hpp"
@@ -107,7 +108,7 @@ public:
 
 private:
     enum class State { idle, connecting, ready, stopped };
-    // A command's bytes live in queued_ (not yet written) or inflight_
+    // A command's bytes live in queued_ (not yet written) or written_
     // (written, not answered), never in a string of its own: a sink's batch
     // costs no allocation per command.
     struct Pending {
@@ -132,6 +133,7 @@ private:
     void add_pending(std::size_t before, ReplyHandler handler, std::uint32_t replies);
     void flush_soon();
     void flush();
+    void recycle_answered();
     void read();
     void on_read(std::size_t n);
     void dispatch(redisReply* reply);
@@ -146,13 +148,18 @@ private:
     ReplyArena arena_;  // the reader's replies; reset after each one is handled
     redisReader* reader_ = nullptr;
     std::vector<char> read_buffer_;
-    std::deque<Pending> outbox_;    // not yet written; bytes in queued_
-    std::deque<Pending> awaiting_;  // written, waiting for their replies, in order; bytes in inflight_ from inflight_head_
+    RingQueue<Pending> outbox_;    // not yet written; bytes in queued_
+    RingQueue<Pending> awaiting_;  // written, waiting for their replies, in order; bytes in written_
     std::vector<Pending> preamble_; // issued during on_connected; bytes in preamble_wire_
-    std::string queued_, inflight_, preamble_wire_;
-    // inflight_ is written from and so is never resized while writing_; replies
-    // only move inflight_head_, and flush() drops the answered bytes.
-    std::size_t inflight_head_ = 0;
+    std::string queued_, preamble_wire_;
+    // The bytes of each write, oldest first, until every command in them is
+    // answered (a reconnect sends the unanswered ones again). A deque: the
+    // chunk being written never moves. Replies advance answered_ (bytes of
+    // the front chunk answered); flush() drops chunks wholly answered and
+    // keeps up to two emptied ones, with their capacity, as spare_.
+    std::deque<std::string> written_;
+    std::size_t answered_ = 0;
+    std::vector<std::string> spare_;
     bool in_preamble_ = false;
     State state_ = State::idle;
     bool writing_ = false;

@@ -57,6 +57,12 @@ public:
         while (size_ > 0) pop_front();
         head_ = 0;
     }
+    void swap(RingQueue& other) noexcept {
+        std::swap(data_, other.data_);
+        std::swap(capacity_, other.capacity_);
+        std::swap(head_, other.head_);
+        std::swap(size_, other.size_);
+    }
 
     // Removes the elements pred accepts, keeping the others in order;
     // returns how many went.

@@ -188,3 +188,54 @@ TEST(RedisClient, a_command_failing_inside_a_transaction_fails_alone) {
     EXPECT_EQ(got[2], "6-0");
     client->stop();
 }
+
+// When the connection drops, the replies received may cover one write and
+// part of the next (a write's bytes are dropped only at the next flush): the
+// client sends again exactly the commands left unanswered, from the right
+// byte. Here: write 1 = SET a; write 2 = SET b, BLPOP (blocks); both SETs
+// are answered, then the server cuts the connection. Only BLPOP goes again.
+TEST(RedisClient, after_a_drop_only_the_unanswered_commands_of_several_writes_go_again) {
+    RedisServer own;  // CLIENT KILL must not reach the other tests' connections on the shared server
+    boost::asio::io_context io;
+    auto client = make_client(io, own.url(), "partial");
+    auto admin = own.connect();
+    client->start();
+    auto run_until = [&](const std::function<bool()>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(10));
+        return done();
+    };
+    bool up = false;
+    client->command({"PING"}, [&](const redisReply*) { up = true; });
+    ASSERT_TRUE(run_until([&] { return up; }));
+    command(admin.get(), {"CONFIG", "RESETSTAT"});
+
+    int sets = 0;
+    std::string popped;
+    auto set_done = [&](const redisReply* r) { sets += r && r->type == REDIS_REPLY_STATUS; };
+    client->command({"SET", "a", "1"}, set_done);
+    client->flush_now();  // write 1 goes out now
+    client->command({"SET", "b", "2"}, set_done);
+    client->command({"BLPOP", "list", "0"}, [&](const redisReply* r) {
+        popped = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? text(r->element[1]) : "(no reply)";
+    });
+    client->flush_now();  // write 1 still in progress: these form write 2, after it
+    ASSERT_TRUE(run_until([&] { return sets == 2; }));
+
+    command(admin.get(), {"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    // Back and blocked in BLPOP again: release it.
+    ASSERT_TRUE(run_until([&] {
+        Reply r = command(admin.get(), {"CLIENT", "LIST"});
+        return std::string_view(r->str, r->len).find("cmd=blpop") != std::string_view::npos;
+    }));
+    command(admin.get(), {"LPUSH", "list", "x"});
+    ASSERT_TRUE(run_until([&] { return !popped.empty(); }));
+    EXPECT_EQ(popped, "x");
+    EXPECT_EQ(sets, 2);
+
+    Reply stats = command(admin.get(), {"INFO", "commandstats"});
+    const std::string info(stats->str, stats->len);
+    EXPECT_NE(info.find("cmdstat_set:calls=2,"), std::string::npos) << "the answered SETs are not sent again\n" << info;
+    EXPECT_NE(info.find("cmdstat_blpop:calls=2,"), std::string::npos) << "the cut BLPOP is sent again\n" << info;
+    client->stop();
+}
