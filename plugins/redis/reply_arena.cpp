@@ -13,11 +13,12 @@ constexpr std::size_t align = alignof(std::max_align_t);
 ReplyArena& arena_of(const redisReadTask* task) { return *static_cast<ReplyArena*>(task->privdata); }
 }  // namespace
 
-redisReplyObjectFunctions ReplyArena::functions_ = {&ReplyArena::create_string, &ReplyArena::create_array, &ReplyArena::create_integer,
-                                                    &ReplyArena::create_nil, &ReplyArena::free_object};
-
 redisReader* ReplyArena::make_reader() {
-    redisReader* r = redisReaderCreateWithFunctions(&functions_);
+    // Local, not a static member: this library is linked into the plugin and
+    // into test binaries that load the plugin, and a global of the same name
+    // in both is an ODR violation.
+    static redisReplyObjectFunctions functions = {&create_string, &create_array, &create_integer, &create_nil, &free_object};
+    redisReader* r = redisReaderCreateWithFunctions(&functions);
     if (r) r->privdata = this;
     return r;
 }

@@ -53,7 +53,6 @@ private:
     static void* create_integer(const redisReadTask* task, long long value);
     static void* create_nil(const redisReadTask* task);
     static void free_object(void*) {}  // reset() frees; hiredis calls this on errors
-    static redisReplyObjectFunctions functions_;
 
     struct Block {
         std::unique_ptr<std::byte[]> data;
