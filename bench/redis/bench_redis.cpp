@@ -800,6 +800,14 @@ struct Point {
         for (const Run& r : runs) v.push_back(f(r));
         return median(v);
     }
+    // Every run's latencies as one sample: a stall of the machine in one
+    // run then weighs as the events it held, not as that run's whole p99.
+    Run pooled() const {
+        Run all;
+        for (const Run& r : runs) all.lat.insert(all.lat.end(), r.lat.begin(), r.lat.end());
+        std::sort(all.lat.begin(), all.lat.end());
+        return all;
+    }
 };
 
 std::string fmt_us(double v) {
@@ -1017,6 +1025,22 @@ int main(int argc, char** argv) {
                                     t ? fmt_ratio(r50).c_str() : "-",
                                     t ? fmt_ratio(r99).c_str() : "-",
                                     t ? (r50 <= 1.3 && r99 <= 1.3 ? "yes" : "no") : "-");
+                    }
+                }
+            std::printf("\nall runs' events pooled (latencies in microseconds; the same runs as above):\n");
+            std::printf("\n| mode | rate/s | impl | events | p50 | p99 | p99.9 | p50 ratio | p99 ratio | within 1.3x |\n");
+            std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+            for (Mode m : modes)
+                for (std::uint64_t rate : cfg.rates) {
+                    const Run raw = lat[{int(m), rate, 0}].pooled();
+                    std::vector<int> impls{0};
+                    impls.insert(impls.end(), cfg.threads.begin(), cfg.threads.end());
+                    for (int t : impls) {
+                        const Run p = t ? lat[{int(m), rate, t}].pooled() : raw;
+                        const double r50 = p.pct(0.50) / raw.pct(0.50), r99 = p.pct(0.99) / raw.pct(0.99);
+                        std::printf("| %s | %" PRIu64 " | %s | %zu | %.1f | %.1f | %.1f | %s | %s | %s |\n", name(m), rate, impl_name(t).c_str(),
+                                    p.lat.size(), p.pct(0.50), p.pct(0.99), p.pct(0.999), t ? fmt_ratio(r50).c_str() : "-",
+                                    t ? fmt_ratio(r99).c_str() : "-", t ? (r50 <= 1.3 && r99 <= 1.3 ? "yes" : "no") : "-");
                     }
                 }
             std::printf("\nwhere a burst's time goes (medians per burst, then of the runs; us). A burst: events made in one publisher\n"
