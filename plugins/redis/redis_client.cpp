@@ -152,15 +152,16 @@ void RedisClient::on_connected_socket() {
     }
     if (on_connected_) on_connected_();
     in_preamble_ = false;
-    RingQueue<Pending> first;
-    for (Pending& p : preamble_) first.push_back(std::move(p));
-    preamble_.clear();
-    for (; !outbox_.empty(); outbox_.pop_front()) first.push_back(std::move(outbox_.front()));
-    outbox_.swap(first);
+    put_before_outbox(preamble_);
     queued_.insert(0, preamble_wire_);
     preamble_wire_.clear();
     read();
     flush();
+}
+
+void RedisClient::put_before_outbox(RingQueue<Pending>& first) {
+    for (; !outbox_.empty(); outbox_.pop_front()) first.push_back(std::move(outbox_.front()));
+    outbox_.swap(first);  // `first` now holds the old, emptied outbox
 }
 
 void RedisClient::schedule_reconnect(const std::string& why) {
@@ -177,8 +178,7 @@ void RedisClient::schedule_reconnect(const std::string& why) {
     // subscriber's commands have no answers; on_connected subscribes again).
     for (std::size_t i = 0; i < awaiting_.size(); ++i)
         awaiting_[i].answered = 0;  // a transaction cut short is discarded by Redis and sent whole again
-    for (; !outbox_.empty(); outbox_.pop_front()) awaiting_.push_back(std::move(outbox_.front()));
-    outbox_.swap(awaiting_);
+    put_before_outbox(awaiting_);
     if (!options_.subscriber) {
         // answered_ may span whole chunks not yet recycled.
         std::string unanswered;

@@ -122,6 +122,8 @@ private:
     void connect();
     void on_connected_socket();
     void schedule_reconnect(const std::string& why);
+    // Moves what `first` holds ahead of the outbox, in order; `first` ends empty.
+    void put_before_outbox(RingQueue<Pending>& first);
     // Queues a command: in the preamble while on_connected runs, else in the outbox.
     void enqueue(std::span<const std::string_view> args, ReplyHandler handler);
     void enqueue(std::initializer_list<std::string_view> args, ReplyHandler handler) {
@@ -150,7 +152,7 @@ private:
     std::vector<char> read_buffer_;
     RingQueue<Pending> outbox_;    // not yet written; bytes in queued_
     RingQueue<Pending> awaiting_;  // written, waiting for their replies, in order; bytes in written_
-    std::vector<Pending> preamble_; // issued during on_connected; bytes in preamble_wire_
+    RingQueue<Pending> preamble_;  // issued during on_connected; bytes in preamble_wire_
     std::string queued_, preamble_wire_;
     // The bytes of each write, oldest first, until every command in them is
     // answered (a reconnect sends the unanswered ones again). A deque: the

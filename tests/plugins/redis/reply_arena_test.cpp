@@ -50,6 +50,13 @@ std::string random_reply(std::mt19937& rng, int depth) {
     }
 }
 
+// The reader's next complete reply, or null when it needs more input.
+const redisReply* next_reply(redisReader* reader) {
+    void* reply = nullptr;
+    EXPECT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK) << reader->errstr;
+    return static_cast<const redisReply*>(reply);
+}
+
 // Every reply of `wire`, fed in chunks of the sizes rng picks.
 std::vector<std::string> parse(redisReader* reader, const std::string& wire, std::mt19937& rng, ReplyArena* arena) {
     std::vector<std::string> out;
@@ -57,15 +64,12 @@ std::vector<std::string> parse(redisReader* reader, const std::string& wire, std
         const std::size_t n = std::min<std::size_t>(1 + rng() % 700, wire.size() - off);
         EXPECT_EQ(redisReaderFeed(reader, wire.data() + off, n), REDIS_OK);
         off += n;
-        for (;;) {
-            void* reply = nullptr;
-            EXPECT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK) << reader->errstr;
-            if (!reply) break;
-            out.push_back(shape(static_cast<redisReply*>(reply)));
+        while (const redisReply* reply = next_reply(reader)) {
+            out.push_back(shape(reply));
             if (arena)
                 arena->reset();
             else
-                freeReplyObject(reply);
+                freeReplyObject(const_cast<redisReply*>(reply));
         }
     }
     return out;
@@ -104,10 +108,8 @@ TEST(RedisReplyArena, a_reply_larger_than_a_block_is_whole_and_its_memory_is_not
     ReplyArena arena;
     redisReader* reader = arena.make_reader();
     ASSERT_EQ(redisReaderFeed(reader, wire.data(), wire.size()), REDIS_OK);
-    void* reply = nullptr;
-    ASSERT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
-    ASSERT_NE(reply, nullptr);
-    const auto* r = static_cast<const redisReply*>(reply);
+    const redisReply* r = next_reply(reader);
+    ASSERT_NE(r, nullptr);
     ASSERT_EQ(r->type, REDIS_REPLY_ARRAY);
     ASSERT_EQ(r->elements, 3000u);
     for (std::size_t i = 0; i < r->elements; ++i)
@@ -117,9 +119,9 @@ TEST(RedisReplyArena, a_reply_larger_than_a_block_is_whole_and_its_memory_is_not
     arena.reset();
     EXPECT_LE(arena.capacity(), 16u * 64 * 1024) << "spare blocks are bounded";
 
-    ASSERT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
-    ASSERT_NE(reply, nullptr);
-    EXPECT_EQ(describe(static_cast<const redisReply*>(reply)), "after");
+    r = next_reply(reader);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(describe(r), "after");
     redisReaderFree(reader);
 }
 
@@ -129,15 +131,14 @@ TEST(RedisReplyArena, a_single_string_larger_than_a_block_gets_a_block_of_its_ow
     ReplyArena arena;
     redisReader* reader = arena.make_reader();
     ASSERT_EQ(redisReaderFeed(reader, wire.data(), wire.size()), REDIS_OK);
-    void* reply = nullptr;
-    ASSERT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
-    ASSERT_NE(reply, nullptr);
-    EXPECT_EQ(std::string_view(static_cast<redisReply*>(reply)->str, static_cast<redisReply*>(reply)->len), big);
+    const redisReply* r = next_reply(reader);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(std::string_view(r->str, r->len), big);
     EXPECT_GE(arena.capacity(), big.size());
     arena.reset();
     EXPECT_LT(arena.capacity(), big.size());
-    ASSERT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
-    ASSERT_NE(reply, nullptr);
-    EXPECT_EQ(describe(static_cast<const redisReply*>(reply)), "small");
+    r = next_reply(reader);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(describe(r), "small");
     redisReaderFree(reader);
 }
