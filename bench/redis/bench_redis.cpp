@@ -29,8 +29,8 @@
 // both sides. Every point is repeated (--repeat) and the median reported;
 // raw and tickcast runs alternate so load from elsewhere hits both.
 // Paced runs also print where a burst's time goes: the publisher's making
-// and encoding, the hop to the first receipt, and the receiving, from the
-// capture's origin, redis_out and redis_in stamps (raw: send and receive
+// and its sink's batches, the hop to the first receipt, and the receiving,
+// from the capture's origin, redis_out and redis_in stamps (raw: send and receive
 // stamps, bursts as its publisher recorded its wake-ups).
 // --write-forms adds a table of how one stream batch is written (separate
 // XADDs, MULTI/EXEC, a Lua script): Redis's CPU per entry and the batch's
@@ -162,9 +162,10 @@ struct Run {
         std::size_t count = 0;
         double events = 0;
         double made = 0;        // first made -> last made
-        double to_encoded = 0;  // first made -> first encoded (tickcast)
-        double encoding = 0;    // first encoded -> last encoded (tickcast)
-        double to_rx = 0;       // last made or encoded -> first received: the write, Redis, the wake-up
+        // tickcast's redis_out stamp is when its sink began the event's batch
+        double to_encoded = 0;  // first made -> first redis_out (tickcast)
+        double encoding = 0;    // first redis_out -> last redis_out (tickcast): the burst's later batches
+        double to_rx = 0;       // last made or redis_out -> first received: (encoding,) the write, Redis, the wake-up
         double receiving = 0;   // first received -> last received
     } bursts;
 
@@ -845,7 +846,7 @@ void print_run(const char* what, Mode m, const std::string& impl, std::uint64_t 
                 what, name(m), impl.c_str(), rate, r.received, r.sent, r.pct(0.5), r.pct(0.99), r.pct(0.999), r.throughput(), f_cpu(r),
                 f_srv(r), loadavg().c_str());
     if (rate && r.bursts.count)
-        std::printf("           %zu bursts of %.0f events (medians, us): made %.1f, to encoded %.1f, encoding %.1f, to first received %.1f,"
+        std::printf("           %zu bursts of %.0f events (medians, us): made %.1f, to sink %.1f, sink batches %.1f, to first received %.1f,"
                     " receiving %.1f\n",
                     r.bursts.count, r.bursts.events, r.bursts.made, r.bursts.to_encoded, r.bursts.encoding, r.bursts.to_rx, r.bursts.receiving);
     if (r.reconnects || r.source_missed_metric)
@@ -1044,9 +1045,10 @@ int main(int argc, char** argv) {
                     }
                 }
             std::printf("\nwhere a burst's time goes (medians per burst, then of the runs; us). A burst: events made in one publisher\n"
-                        "wake-up (as the raw publisher records them; tickcast: made < 30 us apart). 'to first received' runs from the last event made (raw) or encoded\n"
-                        "(tickcast's redis_out) to the first received: the write, Redis, the subscriber's wake-up.\n");
-            std::printf("\n| mode | rate/s | impl | events | made | made -> encoded | encoding | to first received | receiving |\n");
+                        "wake-up (as the raw publisher records them; tickcast: made < 30 us apart). 'to first received' runs from the last event made (raw) or from\n"
+                        "tickcast's last redis_out stamp (its sink began the batch) to the first received: (the encoding,) the write, Redis,\n"
+                        "the subscriber's wake-up. 'sink batches': first to last redis_out stamp of the burst.\n");
+            std::printf("\n| mode | rate/s | impl | events | made | made -> sink | sink batches | to first received | receiving |\n");
             std::printf("|---|---|---|---|---|---|---|---|---|\n");
             for (Mode m : modes)
                 for (std::uint64_t rate : cfg.rates) {

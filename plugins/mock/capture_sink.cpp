@@ -1,5 +1,6 @@
 #include "capture_sink.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -22,23 +23,31 @@ CaptureSink::CaptureSink(const ConfigNode& o) {
 }
 
 namespace {
-void append_number(std::string& out, std::int64_t v) {
-    char buf[24];
-    out.append(buf, std::size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
-}
-
+// Formats straight into `out`'s storage: grown once per line to the most the
+// line can take, trimmed after. (Appending piece by piece cost the bench
+// gateway a tenth of its CPU.)
 void append_stamps_line(std::string& out, const Event& e) {
-    out.append(e.channel);
-    out += ' ';
-    append_number(out, std::int64_t(e.seq));
-    out += ' ';
-    append_number(out, e.origin_ns);
+    constexpr std::size_t number_max = 21;  // an int64 and its separator
+    std::size_t most = e.channel.size() + 1 + 2 * number_max;
+    for (const HopStamp& h : e.hops) most += h.name().size() + 1 + number_max;
+    const std::size_t at = out.size();
+    out.resize(at + most);
+    char* p = out.data() + at;
+    char* const end = out.data() + out.size();
+    auto put = [&](std::string_view s) { p = std::copy(s.begin(), s.end(), p); };
+    auto number = [&](std::int64_t v) { p = std::to_chars(p, end, v).ptr; };
+    put(e.channel);
+    *p++ = ' ';
+    number(std::int64_t(e.seq));
+    *p++ = ' ';
+    number(e.origin_ns);
     for (const HopStamp& h : e.hops) {
-        out += ' ';
-        out.append(h.name());
-        out += '=';
-        append_number(out, h.ns);
+        *p++ = ' ';
+        put(h.name());
+        *p++ = '=';
+        number(h.ns);
     }
+    out.resize(std::size_t(p - out.data()));
 }
 }  // namespace
 

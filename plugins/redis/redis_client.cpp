@@ -325,6 +325,7 @@ void RedisClient::read() {
 
 void RedisClient::on_read(std::size_t n) {
     const std::uint64_t gen = generation_;
+    read_ns_ = now_ns();
     // hiredis's reader keeps unread input at the front of its buffer: each
     // time it has consumed 1 KiB it moves the rest down. Fed 64 KiB at once
     // it would move ~32 KiB per KiB parsed; fed a slice at a time it moves

@@ -103,6 +103,10 @@ public:
     void flush_now() { flush(); }
 
     bool connected() const { return state_ == State::ready; }
+    // When the socket read that completed the reply being handled returned:
+    // the moment its bytes reached this process. One clock read per socket
+    // read, shared by every reply in it.
+    std::int64_t read_ns() const { return read_ns_; }
     std::size_t queued() const { return outbox_.size() + awaiting_.size(); }
     const RedisEndpoint& endpoint() const { return endpoint_; }
 
@@ -150,6 +154,7 @@ private:
     ReplyArena arena_;  // the reader's replies; reset after each one is handled
     redisReader* reader_ = nullptr;
     std::vector<char> read_buffer_;
+    std::int64_t read_ns_ = 0;
     RingQueue<Pending> outbox_;    // not yet written; bytes in queued_
     RingQueue<Pending> awaiting_;  // written, waiting for their replies, in order; bytes in written_
     RingQueue<Pending> preamble_;  // issued during on_connected; bytes in preamble_wire_

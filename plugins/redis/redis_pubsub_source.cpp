@@ -60,7 +60,7 @@ void RedisPubSubSource::on_message(const redisReply& r) {
         if (malformed_count_++ < 10) context().log().warn("skipped a message on {}: {}", p.event.channel, error);
         return;
     }
-    deliver(std::move(p));
+    deliver(std::move(p), client_->read_ns());
 }
 
 void RedisPubSubSource::on_backlog(bool full) {

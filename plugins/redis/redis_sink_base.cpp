@@ -50,6 +50,7 @@ bool RedisSinkBase::accept(const redisReply& reply, std::string& error) {
 
 void RedisSinkBase::write(BatchRef batch, Completion done) {
     auto* progress = new Progress{std::move(done), 1, Status{}};
+    batch_ns_ = now_ns();
     data_.clear();
     for (const Event& e : *batch)
         if (!(e.flags & event_flags::heartbeat)) data_.push_back(&e);  // heartbeats are not data
@@ -61,7 +62,7 @@ void RedisSinkBase::write(BatchRef batch, Completion done) {
 
 Hops RedisSinkBase::stamped_hops(const Event& e) {
     Hops hops = e.hops;
-    out_hop_->stamp(hops, now_ns());
+    out_hop_->stamp(hops, batch_ns_);
     return hops;
 }
 

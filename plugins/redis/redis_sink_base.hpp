@@ -65,7 +65,9 @@ protected:
     const std::string& prefix() const { return prefix_; }
     // The event's hops plus this sink's `redis_out` stamp, which gives the
     // reader downstream the Redis hop's latency (and this pipeline's, since
-    // the previous stamp, goes to tickcast_hop_latency_seconds).
+    // the previous stamp, goes to tickcast_hop_latency_seconds). A batch's
+    // events share one stamp, read when write() began: they leave in one
+    // socket write, so a later clock read per event would say nothing truer.
     Hops stamped_hops(const Event& e);
 
 private:
@@ -76,6 +78,7 @@ private:
     std::string resource_name_, connection_name_, prefix_;
     SinkContext* context_ = nullptr;
     std::optional<HopLatency> out_hop_;
+    std::int64_t batch_ns_ = 0;  // the current batch's redis_out stamp
     std::shared_ptr<RedisClient> client_;
     std::vector<const Event*> data_;  // the batch's data events, reused
 };

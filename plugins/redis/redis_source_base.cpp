@@ -40,9 +40,9 @@ void RedisSourceBase::stop() {
     context_->done();
 }
 
-bool RedisSourceBase::deliver(Pending p) {
+bool RedisSourceBase::deliver(Pending p, std::int64_t received_ns) {
     Event& e = p.event;
-    if (!(e.flags & event_flags::heartbeat)) in_hop_->stamp(e.hops, now_ns());
+    if (!(e.flags & event_flags::heartbeat)) in_hop_->stamp(e.hops, received_ns);
     if (!check_sequence(e)) return false;
     pending_.push_back(std::move(p));
     if (backlogged()) on_backlog(true);

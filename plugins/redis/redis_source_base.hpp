@@ -39,9 +39,10 @@ protected:
     static OptionSpecs common_options();
 
     void start_base(SourceContext& context);
-    // Stamps the `redis_in` hop, checks the sequence and queues the event;
-    // false if it was a duplicate.
-    bool deliver(Pending p);
+    // Stamps the `redis_in` hop with `received_ns` (when the socket read
+    // that brought the event returned), checks the sequence and queues the
+    // event; false if it was a duplicate.
+    bool deliver(Pending p, std::int64_t received_ns);
     // Emits what the pipeline can take now (call after a burst of deliver()).
     void pump();
     void expect_next(const std::string& channel, std::uint64_t last_seq) { last_seq_[channel] = last_seq; }

@@ -197,7 +197,7 @@ void RedisStreamSource::on_entries(const redisReply& r) {
                     else if (name == "hops") decode_hops(value, p.event.hops);
                 }
                 // A duplicate in group mode is still acknowledged, so it leaves the pending list.
-                if (!deliver(std::move(p)) && !group_.empty()) acknowledged({{key, std::string(id)}});
+                if (!deliver(std::move(p), reader_->read_ns()) && !group_.empty()) acknowledged({{key, std::string(id)}});
             }
         }
     }
