@@ -217,8 +217,14 @@ int Daemon::run() {
     for (PipelineInstances& pi : built_.pipelines) {
         auto& io = *ios_[pipelines_.size() % ios_.size()];  // round-robin: each pipeline stays on one thread
         auto p = std::make_shared<Pipeline>(pi, host_, io);
-        p->set_on_finished([this, name = p->name()] {
-            spdlog::info("pipeline '{}' finished", name);
+        p->set_on_finished([this, pipeline = p.get()] {
+            if (const std::uint64_t lost = pipeline->lost_events()) {
+                spdlog::error("pipeline '{}' finished, but {} events were lost: a sink failed them and the source cannot emit them again",
+                              pipeline->name(), lost);
+                exit_code_ = 1;
+            } else {
+                spdlog::info("pipeline '{}' finished", pipeline->name());
+            }
             on_pipeline_finished();
         });
         if (std::string error = p->start(); !error.empty()) {

@@ -1,6 +1,7 @@
 #include "runtime/pipeline.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include <boost/asio/post.hpp>
 
@@ -42,6 +43,7 @@ constexpr const char* events_out = "tickcast_plugin_events_out_total";
 constexpr const char* errors = "tickcast_plugin_errors_total";
 constexpr const char* sink_write = "tickcast_sink_write_seconds";
 constexpr const char* end_to_end = "tickcast_sink_end_to_end_seconds";
+constexpr const char* lost = "tickcast_pipeline_lost_events_total";
 }  // namespace metric
 }  // namespace
 
@@ -53,6 +55,7 @@ public:
     void emit(EventBatch batch, std::uint64_t token) override { pipeline_.emit(std::move(batch), token); }
     void when_ready(std::function<void()> resume) override { pipeline_.when_ready(std::move(resume)); }
     void done() override { pipeline_.source_done(); }
+    void lost(std::uint64_t events, const std::string& why) override { pipeline_.source_lost(events, why); }
 
 private:
     Pipeline& pipeline_;
@@ -107,6 +110,7 @@ Pipeline::Pipeline(PipelineInstances& instances, HostServices& host, boost::asio
     const std::string& src = instances.source.entry.name;
     source_context_ = std::make_unique<SourceContextImpl>(*this, host, name_ + "/" + src, strand_, Labels{{"pipeline", name_}, {"plugin", src}});
     source_events_ = &m.counter(metric::events_out, "Events a plugin passed on", labels(src, "source"));
+    lost_events_ = &m.counter(metric::lost, "Events a sink failed that the source cannot emit again", {{"pipeline", name_}});
     for (Instance<Stage>& s : instances.stages) {
         const std::string& n = s.entry.name;
         stages_.push_back({&s, std::make_unique<InstanceContext>(host, name_ + "/" + n, strand_, Labels{{"pipeline", name_}, {"plugin", n}}),
@@ -274,6 +278,17 @@ void Pipeline::source_done() {
     source_done_ = true;
     resume_ = {};
     boost::asio::post(strand_, [self = shared_from_this()] { self->maybe_flush(); });
+}
+
+void Pipeline::source_lost(std::uint64_t events, const std::string& why) {
+    if (events == 0) return;
+    lost_events_->Increment(double(events));
+    const std::uint64_t total = lost_.fetch_add(events, std::memory_order_relaxed) + events;
+    // Every report would flood the log when a sink fails every batch: the
+    // first few, then each time the total doubles.
+    if (lost_reports_ < 5 || std::bit_width(total) > std::bit_width(total - events))
+        source_context_->log().error("lost {} events ({} so far): {}", events, total, why);
+    ++lost_reports_;
 }
 
 void Pipeline::maybe_flush() {

@@ -43,6 +43,8 @@ public:
     const std::string& name() const { return name_; }
     std::size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
     bool finished() const { return finished_.load(std::memory_order_acquire); }
+    // Events the source reported lost (SourceContext::lost).
+    std::uint64_t lost_events() const { return lost_.load(std::memory_order_relaxed); }
 
 private:
     class SourceContextImpl;
@@ -62,6 +64,7 @@ private:
     void emit(EventBatch batch, std::uint64_t token);
     void when_ready(std::function<void()> resume);
     void source_done();
+    void source_lost(std::uint64_t events, const std::string& why);
     void on_completion(std::uint64_t ticket, Status status);
     void on_sink_done(std::uint64_t batch_id, std::size_t sink, Status status);
     void on_flush_done(std::size_t sink, const Status& status);
@@ -98,6 +101,9 @@ private:
     prometheus::Gauge* high_water_gauge_ = nullptr;
     std::size_t high_water_ = 0;
     prometheus::Counter* source_events_ = nullptr;
+    prometheus::Counter* lost_events_ = nullptr;
+    std::atomic<std::uint64_t> lost_{0};
+    std::uint64_t lost_reports_ = 0;
 };
 
 }  // namespace tickcast::core

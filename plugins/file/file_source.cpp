@@ -80,6 +80,7 @@ void FileSource::pump() {
     batch.reserve(n);
     std::string line;
     const std::int64_t now = now_ns();
+    const std::uint64_t first_line = line_no_ + 1;
     while (batch.size() < n && std::getline(in_, line)) {
         ++line_no_;
         if (line.empty()) continue;
@@ -92,13 +93,25 @@ void FileSource::pump() {
         e.payload = make_payload(std::move(line));
         batch.push_back(std::move(e));
     }
-    if (!batch.empty()) context_->emit(std::move(batch), line_no_);
+    if (!batch.empty()) {
+        in_flight_.emplace(line_no_, InFlight{first_line, batch.size()});
+        context_->emit(std::move(batch), line_no_);
+    }
     if (!in_) {
         if (!in_.eof()) context_->log().error("reading '{}' failed after line {}", path_, line_no_);
         context_->done();
         return;
     }
     boost::asio::post(context_->executor(), [this] { pump(); });
+}
+
+void FileSource::on_ack(std::uint64_t token, const Status& status) {
+    const auto it = in_flight_.find(token);
+    if (it == in_flight_.end()) return;
+    if (!status.ok)
+        context_->lost(it->second.events, "lines " + std::to_string(it->second.first_line) + "-" + std::to_string(token) + " of '" + path_ +
+                                              "': " + status.error);
+    in_flight_.erase(it);
 }
 
 }  // namespace tickcast::file

@@ -66,8 +66,4 @@ bool MockSource::next(Event& e) {
 
 void MockSource::on_finished(std::uint64_t emitted) { context().log().info("emitted {} events", emitted); }
 
-void MockSource::on_ack(std::uint64_t, const Status& status) {
-    if (!status.ok && failed_acks_++ == 0) context().log().warn("a batch was not handled by every sink: {}", status.error);
-}
-
 }  // namespace tickcast::mock

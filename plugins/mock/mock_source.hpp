@@ -14,7 +14,6 @@ namespace tickcast::mock {
 class MockSource final : public GeneratorSource {
 public:
     explicit MockSource(const ConfigNode& options);
-    void on_ack(std::uint64_t token, const Status& status) override;
 
     static OptionSpecs options();
 
@@ -33,7 +32,6 @@ private:
     std::vector<Template> templates_;
     std::uint64_t next_index_ = 0;
     std::map<std::string, std::uint64_t> next_seq_;
-    std::uint64_t failed_acks_ = 0;
 };
 
 }  // namespace tickcast::mock

@@ -100,7 +100,7 @@ void RedisSourceBase::pump() {
             pending_.pop_front();
         }
         const std::uint64_t token = next_token_++;
-        if (track_acks_) unacked_.emplace(token, std::move(ids));
+        unacked_.emplace(token, Unacked{n, std::move(ids)});
         context_->emit(std::move(batch), token);
     }
     in_hop_->flush();
@@ -111,8 +111,12 @@ void RedisSourceBase::on_ack(std::uint64_t token, const Status& status) {
     auto it = unacked_.find(token);
     if (it == unacked_.end()) return;
     // A failed batch stays unacknowledged in the group: Redis keeps it
-    // pending and it is read again after a restart (at-least-once).
-    if (status.ok) acknowledged(it->second);
+    // pending and it is read again after a restart (at-least-once). Without
+    // a group nothing reads it again.
+    if (status.ok)
+        acknowledged(it->second.ids);
+    else if (!track_acks_)
+        context_->lost(it->second.events, status.error);
     unacked_.erase(it);
 }
 

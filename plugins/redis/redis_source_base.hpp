@@ -75,7 +75,11 @@ private:
     SourceContext* context_ = nullptr;
     RingQueue<Pending> pending_;
     std::unordered_map<std::string, std::uint64_t> last_seq_;
-    std::unordered_map<std::uint64_t, std::vector<std::pair<std::string, std::string>>> unacked_;
+    struct Unacked {
+        std::size_t events = 0;
+        std::vector<std::pair<std::string, std::string>> ids;  // consumer-group mode only
+    };
+    std::unordered_map<std::uint64_t, Unacked> unacked_;  // by batch token
     std::uint64_t next_token_ = 1;
     bool pump_posted_ = false, waiting_ = false;
     prometheus::Counter* gaps_ = nullptr;

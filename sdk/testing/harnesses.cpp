@@ -125,6 +125,10 @@ public:
         h_.maybe_resume();
     }
     void done() override { h_.done_ = true; }
+    void lost(std::uint64_t events, const std::string& why) override {
+        h_.lost_ += events;
+        h_.lost_reasons_.push_back(why);
+    }
 
 private:
     SourceHarness& h_;

@@ -163,6 +163,22 @@ TEST(SourceHarness, captures_emits_and_holds_the_source_to_its_capacity) {
     EXPECT_TRUE(source.logged("emitted 6 events"));
 }
 
+// A generator's failed batch cannot be made again: it reports the batch's
+// events lost, once, with the sink's reason; a successful ack reports nothing.
+TEST(SourceHarness, a_generator_reports_a_failed_batch_lost) {
+    SourceHarness source(mock(), "mock_source", {{"events", "[{channel: t.A, payload: x}]"}, {"repeat", "5"}, {"batch", "2"}});
+    source.set_auto_ack(false);
+    ASSERT_TRUE(source.start());
+    ASSERT_TRUE(source.run_until_done());
+    ASSERT_EQ(source.emitted().size(), 3u);  // 2 + 2 + 1
+    source.ack(source.emitted()[0].token);
+    source.ack(source.emitted()[1].token, tickcast::Status::failure("the sink is full"));
+    source.ack(source.emitted()[1].token, tickcast::Status::failure("the same batch again"));  // counted once
+    source.ack(source.emitted()[2].token, tickcast::Status::failure("gone"));
+    EXPECT_EQ(source.lost(), 3u);
+    EXPECT_EQ(source.lost_reasons(), (std::vector<std::string>{"the sink is full", "gone"}));
+}
+
 TEST(StageHarness, an_exception_from_process_is_recorded_not_thrown) {
     StageHarness stage(PluginLibrary::load(bad_dir + "/libbad_explode_stage.so"), "explode_stage", {{"trigger", "boom"}});
     ASSERT_TRUE(stage.start());
@@ -180,7 +196,7 @@ TEST(PluginLibrary, a_library_of_another_abi_is_refused_with_tickcastds_reason) 
     } catch (const tickcast::testing::LoadError& e) {
         EXPECT_EQ(std::string(e.what()),
                   "tickcast plugin library " + bad_dir + "/libbad_abi_mismatch.so refused: ABI mismatch: the library was built for "
-                  "tickcast plugin ABI 999 (SDK " TICKCAST_SDK_VERSION "), this tickcastd speaks ABI 1 (SDK " TICKCAST_SDK_VERSION
+                  "tickcast plugin ABI 999 (SDK " TICKCAST_SDK_VERSION "), this tickcastd speaks ABI 2 (SDK " TICKCAST_SDK_VERSION
                   "); rebuild the plugin against this SDK");
     }
 }

@@ -16,7 +16,7 @@
 
 // Tests build a deliberately incompatible plugin by predefining this.
 #ifndef TICKCAST_ABI_VERSION
-#define TICKCAST_ABI_VERSION 1
+#define TICKCAST_ABI_VERSION 2
 #endif
 
 #define TICKCAST_SDK_VERSION "0.1.0"

@@ -1,7 +1,8 @@
 // GeneratorSource: a Source that makes its events one at a time, at a set
 // rate or as fast as the pipeline takes them. The base owns pacing,
 // batching, backpressure (capacity / when_ready) and stopping; a subclass
-// writes next() and, if it likes, on_finished().
+// writes next() and, if it likes, on_finished(). A batch a sink fails is
+// reported lost (SourceContext::lost): nothing makes it again.
 //
 // Pacing: with `rate` events per second the n-th event is due n/rate
 // seconds after start; each wake-up emits what is due (at most `batch`),
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -41,6 +43,14 @@ public:
         if (timer_) timer_->cancel();
         // A pending when_ready() still fires and finishes then.
         if (!waiting_) finish();
+    }
+
+    // A generator cannot make a failed batch again: its events are lost.
+    void on_ack(std::uint64_t token, const Status& status) override {
+        const auto it = in_flight_.find(token);
+        if (it == in_flight_.end()) return;
+        if (!status.ok) context_->lost(it->second, status.error);
+        in_flight_.erase(it);
     }
 
 protected:
@@ -89,7 +99,10 @@ private:
                 batch.push_back(std::move(e));
             }
             emitted_ += batch.size();
-            if (!batch.empty()) context_->emit(std::move(batch), emitted_);
+            if (!batch.empty()) {
+                in_flight_.emplace(emitted_, batch.size());
+                context_->emit(std::move(batch), emitted_);
+            }
         }
         if (exhausted_ || (pacing_.count != 0 && emitted_ >= pacing_.count)) return finish();
         if (context_->capacity() == 0) {
@@ -111,6 +124,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> timer_;
     clock::time_point started_;
     std::uint64_t emitted_ = 0;
+    std::unordered_map<std::uint64_t, std::size_t> in_flight_;  // batch token (emitted_ after it) -> its events
     bool stopping_ = false, waiting_ = false, finished_ = false, exhausted_ = false;
 };
 

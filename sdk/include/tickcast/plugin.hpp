@@ -128,6 +128,13 @@ public:
     // This source will emit nothing more (a finite source reached its end, or
     // it finished stopping). The pipeline drains, flushes its sinks and ends.
     virtual void done() = 0;
+    // `events` that a sink failed (on_ack with an error) and that this source
+    // will not emit again: a generator, a file read once, Pub/Sub. A source
+    // that re-reads failed events (Kafka, a Redis consumer group) does not
+    // call it. The pipeline counts them on /metrics and logs them, and the
+    // daemon exits with status 1 once it ends, so a replay or a test run
+    // that lost events does not pass for complete.
+    virtual void lost(std::uint64_t events, const std::string& why) { (void)events, (void)why; }
 };
 
 using StageContext = PluginContext;

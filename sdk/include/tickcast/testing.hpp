@@ -235,6 +235,9 @@ public:
     // Every event emitted so far, in order.
     std::vector<Event> events() const;
     bool done() const { return done_; }
+    // Events the source reported lost (SourceContext::lost), and each report's reason.
+    std::uint64_t lost() const { return lost_; }
+    const std::vector<std::string>& lost_reasons() const { return lost_reasons_; }
     bool run_until_done(std::chrono::nanoseconds timeout = std::chrono::seconds(5));
     bool run_until_events(std::size_t count, std::chrono::nanoseconds timeout = std::chrono::seconds(5));
 
@@ -251,6 +254,8 @@ private:
     std::vector<Emitted> emitted_;
     std::size_t capacity_ = std::numeric_limits<std::size_t>::max();
     std::size_t in_flight_ = 0;  // events emitted and not acknowledged
+    std::uint64_t lost_ = 0;
+    std::vector<std::string> lost_reasons_;
     std::function<void()> resume_;
     bool auto_ack_ = true, started_ = false, stopped_ = false, done_ = false;
 };

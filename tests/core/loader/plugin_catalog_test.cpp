@@ -34,7 +34,7 @@ TEST(PluginCatalog, abi_mismatch_names_both_versions) {
     PluginCatalog c({});
     const std::string why = c.load_library(bad_dir + "/libbad_abi_mismatch.so");
     EXPECT_EQ(why, "ABI mismatch: the library was built for tickcast plugin ABI 999 (SDK " TICKCAST_SDK_VERSION
-                   "), this tickcastd speaks ABI 1 (SDK " TICKCAST_SDK_VERSION "); rebuild the plugin against this SDK");
+                   "), this tickcastd speaks ABI 2 (SDK " TICKCAST_SDK_VERSION "); rebuild the plugin against this SDK");
     EXPECT_EQ(c.find("future_sink"), nullptr);
 }
 

@@ -190,3 +190,27 @@ TEST(RedisPubSub, the_sink_sends_heartbeats_with_the_last_seq_of_quiet_channels_
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     EXPECT_EQ(pub.metric(beats), 5);
 }
+
+// Pub/Sub keeps nothing: a batch a sink fails cannot be read again, so the
+// source reports it lost, and the daemon says so in its exit status.
+TEST(RedisPubSub, a_batch_a_sink_fails_is_reported_lost_and_the_daemon_exits_1) {
+    RedisServer& redis = shared_redis();
+    TempDir dir;
+    const std::string config = "resources:\n  bus: {plugin: redis, url: \"" + redis.url() + "\"}\npipelines:\n"
+                               "  sub:\n    source: {plugin: redis_pubsub, redis: bus, prefix: \"ps6:\", channels: [trades.S], batch: 1}\n"
+                               "    sinks: [{plugin: fail_sink, fail_every: 10}, {plugin: capture_sink, path: " + dir.file("out.jsonl") + "}]\n";
+    DaemonProcess sub(dir.write("sub.yaml", config));
+    auto c = redis.connect();
+    ASSERT_TRUE(eventually([&] { return command(c.get(), {"PUBSUB", "NUMSUB", "ps6:trades.S"})->element[1]->integer == 1; }))
+        << sub.process().err();
+    Process pub({TICKCAST_DAEMON, "run", dir.write("pub.yaml", publisher_config(redis.url(), "ps6:", 30))},
+                {"TICKCAST_PLUGIN_PATH=" TICKCAST_PLUGIN_DIR});
+    ASSERT_EQ(pub.wait(), 0) << pub.err();
+    ASSERT_TRUE(eventually([&] { return read_jsonl(dir.file("out.jsonl")).size() >= 30; })) << sub.process().err();
+    // Batches of one event: events 10, 20 and 30 fail in fail_sink.
+    ASSERT_TRUE(eventually([&] { return sub.metric(R"(tickcast_pipeline_lost_events_total{pipeline="sub"})") == 3; }))
+        << sub.process().err();
+    sub.process().signal(SIGTERM);
+    EXPECT_EQ(sub.process().wait(), 1) << sub.process().err();
+    EXPECT_NE(sub.process().err().find("pipeline 'sub' finished, but 3 events were lost"), std::string::npos) << sub.process().err();
+}
