@@ -65,6 +65,17 @@ inline double median(std::vector<double> v) {
     return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
+// Every run's latencies (a Run's sorted `lat`) as one sample: a stall of
+// the machine in one run then weighs as the events it held, not as that
+// run's whole p99. Only `lat` is filled in the result.
+template <class Run>
+Run pooled_latencies(const std::vector<Run>& runs) {
+    Run all;
+    for (const Run& r : runs) all.lat.insert(all.lat.end(), r.lat.begin(), r.lat.end());
+    std::sort(all.lat.begin(), all.lat.end());
+    return all;
+}
+
 // "10000,50000" -> {10000, 50000}: the benches' list flags.
 template <class T>
 std::vector<T> parse_list(const std::string& s) {

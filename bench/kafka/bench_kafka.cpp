@@ -619,6 +619,7 @@ struct Point {
         for (const Run& r : runs) v.push_back(f(r));
         return median(v);
     }
+    Run pooled() const { return pooled_latencies(runs); }
     std::string notes() const {
         std::string s;
         for (const Run& r : runs)
@@ -828,6 +829,18 @@ int main(int argc, char** argv) {
                     std::printf("| %s | %s | %s | %.2f | %.2f | %.0f | %.0f | %.1f |\n", b == Broker::embedded ? "embedded (librdkafka test broker)" : "Apache Kafka",
                                 rate_name(rate).c_str(), impl_name(tc), p.med(f_p50), p.med(f_p99), p.med(f_tput), p.med(f_recv), p.med(f_cpu));
                 }
+        std::printf("\npaced rates, all runs' events pooled (latency in ms; a stall of the machine weighs as the events it held):\n");
+        std::printf("\n| broker | rate/s | raw events | raw p50 / p99 / p99.9 | tickcast events | tickcast p50 / p99 / p99.9 | ratio p50 / p99 / p99.9 |\n"
+                    "|---|---|---|---|---|---|---|\n");
+        for (const auto& [b, rates] : plan)
+            for (std::uint64_t rate : rates) {
+                if (rate == 0) continue;  // unpaced: its latency is the backlog
+                const Run raw = points[{int(b), rate, false}].pooled(), tc = points[{int(b), rate, true}].pooled();
+                std::printf("| %s | %s | %zu | %.2f / %.2f / %.2f | %zu | %.2f / %.2f / %.2f | %s / %s / %s |\n", long_name(b),
+                            rate_name(rate).c_str(), raw.lat.size(), raw.pct(0.5), raw.pct(0.99), raw.pct(0.999), tc.lat.size(), tc.pct(0.5),
+                            tc.pct(0.99), tc.pct(0.999), ratio(tc.pct(0.5), raw.pct(0.5)).c_str(), ratio(tc.pct(0.99), raw.pct(0.99)).c_str(),
+                            ratio(tc.pct(0.999), raw.pct(0.999)).c_str());
+            }
         std::printf("\nratios (tickcast / raw):\n");
         for (const auto& [b, rates] : plan)
             for (std::uint64_t rate : rates) {

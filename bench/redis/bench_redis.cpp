@@ -801,14 +801,7 @@ struct Point {
         for (const Run& r : runs) v.push_back(f(r));
         return median(v);
     }
-    // Every run's latencies as one sample: a stall of the machine in one
-    // run then weighs as the events it held, not as that run's whole p99.
-    Run pooled() const {
-        Run all;
-        for (const Run& r : runs) all.lat.insert(all.lat.end(), r.lat.begin(), r.lat.end());
-        std::sort(all.lat.begin(), all.lat.end());
-        return all;
-    }
+    Run pooled() const { return pooled_latencies(runs); }
 };
 
 std::string fmt_us(double v) {
