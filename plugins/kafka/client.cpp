@@ -1,8 +1,14 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+
+#include <dlfcn.h>
+#include <pthread.h>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/logger.h>
@@ -111,9 +117,40 @@ bool close_consumer(Handle& consumer, std::chrono::milliseconds timeout) {
     if (closed) {
         consumer.reset();
     } else {
-        rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        destroy_in_background(consumer.release());
     }
     return closed;
+}
+
+namespace {
+// A thread of this plugin may outlive the host's hold on it (a destroy still
+// waiting when the daemon unloads its plugins): keep the plugin mapped for the
+// rest of the process. Promoting the loaded image to RTLD_NODELETE is enough;
+// the handle is never closed on purpose.
+void keep_plugin_loaded() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        Dl_info self{};
+        if (dladdr(reinterpret_cast<void*>(&keep_plugin_loaded), &self) && self.dli_fname)
+            (void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    });
+}
+}  // namespace
+
+void destroy_in_background(rd_kafka_t* consumer) {
+    keep_plugin_loaded();
+    // Nothing of the caller may be reached from the client once this returns:
+    // no queue is forwarded anywhere and nobody polls, so no callback runs,
+    // and log level 0 (emergencies, which librdkafka never logs) keeps its
+    // threads away from the caller's logger.
+    rd_kafka_set_log_level(consumer, 0);
+    // With every signal blocked, as librdkafka's own threads are: a SIGTERM
+    // must reach the daemon's handler, never this thread.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    std::thread([consumer] { rd_kafka_destroy_flags(consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE); }).detach();
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 QueueWatcher::QueueWatcher(boost::asio::any_io_executor executor, rd_kafka_queue_t* queue, std::function<void()> on_ready)

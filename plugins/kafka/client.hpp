@@ -71,9 +71,21 @@ Handle make_client(rd_kafka_type_t type, Conf conf);
 
 // Leaves the consumer group (rd_kafka_consumer_close: waits for outstanding
 // commits, serves the final revoke through the consumer's callbacks) for at
-// most `timeout`, then destroys the client either way: without a reachable
-// coordinator the close would wait for good. Returns whether it closed.
+// most `timeout`, then lets the client go either way: without a reachable
+// coordinator the close would wait for good. Returns whether it closed; if
+// not, the client is destroyed by destroy_in_background.
 bool close_consumer(Handle& consumer, std::chrono::milliseconds timeout);
+
+// Destroys a consumer that could not leave its group, without waiting for it.
+// librdkafka 2.0.2's destroy waits for the group to terminate, and a group
+// whose coordinator does not answer (a coordinator connection that never gets
+// past its ApiVersion request, as after a broker restart) never does
+// (librdkafka issues #3740, #4519): blocking there would hold the caller's
+// strand, and the daemon's stop, past every deadline. The destroy runs on a
+// detached thread of its own instead, and the plugin stays loaded for it. The
+// client's queues must not be forwarded to anything the caller owns; its log
+// lines are silenced.
+void destroy_in_background(rd_kafka_t* consumer);
 
 // The opaque of every client the plugins create (rd_kafka_conf_set_opaque):
 // callbacks find their plugin through `owner`, and librdkafka's log lines,

@@ -226,3 +226,80 @@ TEST(KafkaEmbedded, sigterm_with_the_broker_gone_ends_the_daemon_within_drain_ti
     EXPECT_EQ(status, 1) << run.process().err();
     EXPECT_LT(took, 2s + 5s + 3s) << "took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
+
+// The coordinator moves to a broker that accepts connections but answers
+// nothing for a minute: the consumer's new coordinator connection never gets
+// past its ApiVersion request, as seen on a real broker after a restart. Then
+// librdkafka 2.0.2 can neither close the consumer nor destroy it (the destroy
+// waits for the group to end, for good). The source gives the close
+// close_timeout, destroys the client on a thread of its own and finishes, so
+// a daemon with nothing in flight stops cleanly (status 0) soon after
+// close_timeout, not after drain_timeout and the grace (status 1).
+TEST(KafkaEmbedded, a_coordinator_that_never_answers_does_not_hold_up_the_stop) {
+    EmbeddedCluster cluster(2);
+    const std::string topic = unique_name("mute"), group = unique_name("g");
+    cluster.create_topic(topic, 1);
+    ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster.mock(), topic.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    TempDir dir;
+    tickcast::test::DaemonProcess run(
+        dir.write("mute.yaml", "daemon: {threads: 2, drain_timeout: 4s}\n" + cluster_yaml("[" + cluster.bootstrap() + "]") +
+                                   "pipelines:\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic +
+                                   "], group: " + group + ", close_timeout: 1s, librdkafka: {heartbeat.interval.ms: 200}}\n"
+                                   "    sinks: [{plugin: capture_sink, path: " + dir.file("out.jsonl") + "}]\n"));
+    ASSERT_TRUE(tickcast::test::eventually([&] { return run.process().err().find("assigned " + topic) != std::string::npos; }, 30s))
+        << run.process().err();
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster.mock(), 2, 60'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    std::this_thread::sleep_for(1500ms);  // heartbeats meet NOT_COORDINATOR and look for the new one
+    const auto signalled = std::chrono::steady_clock::now();
+    run.process().signal(SIGTERM);
+    const int status = run.process().wait(std::chrono::seconds(30));
+    const auto took = std::chrono::steady_clock::now() - signalled;
+    EXPECT_EQ(status, 0) << run.process().err();
+    EXPECT_LT(took, 1s + 2s) << "took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+    EXPECT_NE(run.process().err().find("could not leave group '" + group + "' within close_timeout"), std::string::npos)
+        << run.process().err();
+}
+
+// Commits that go unconfirmed for longer than session.timeout.ms mean the
+// group has dropped the member, though librdkafka 2.0.2 may go on fetching
+// for good without finding its coordinator (seen after a real broker's
+// restart). Here the coordinator goes mute: the source replaces its consumer
+// once, and when the coordinator answers again the new consumer takes the
+// partition up from the last commit: every event arrives, in order per key
+// (the ones after the last commit twice), and the commits reach the end of
+// the topic.
+TEST(KafkaEmbedded, commits_unconfirmed_past_the_session_timeout_replace_the_consumer) {
+    EmbeddedCluster cluster(2);
+    const std::string topic = unique_name("zombie"), group = unique_name("g");
+    cluster.create_topic(topic, 1);
+    ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster.mock(), topic.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    TempDir dir;
+    const std::string out = dir.file("out.jsonl");
+    constexpr std::size_t total = 12000;
+    tickcast::test::DaemonProcess run(dir.write(
+        "zombie.yaml", "daemon: {threads: 2}\n" + cluster_yaml("[" + cluster.bootstrap() + "]") + "pipelines:\n  produce:\n    source: " +
+                           feed(total, 4, 1000) + "\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic +
+                           "}]\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + group +
+                           ", close_timeout: 1s, librdkafka: {session.timeout.ms: 3000, heartbeat.interval.ms: 200}}\n"
+                           "    sinks: [{plugin: capture_sink, path: " + out + "}]\n"));
+    wait_for_lines(out, 1000, 30s);
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster.mock(), 2, 60'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    const std::string replaced = "no offset commit of group '" + group + "' confirmed for";
+    ASSERT_TRUE(tickcast::test::eventually([&] { return run.process().err().find(replaced) != std::string::npos; }, 30s))
+        << run.process().err();
+    const std::size_t at_replacement = count_lines(out);
+    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    const Captured got = wait_for({out}, total, 60s);
+    EXPECT_TRUE(complete(got, 4, total / 4));
+    EXPECT_TRUE(in_order_per_key(got));
+    EXPECT_GT(count_lines(out), at_replacement);
+    EXPECT_TRUE(tickcast::test::eventually([&] { return committed_offset(cluster.bootstrap(), group, topic, 0) == std::int64_t(total); }, 30s))
+        << "committed " << committed_offset(cluster.bootstrap(), group, topic, 0);
+    EXPECT_EQ(run.metric(R"(tickcast_kafka_source_consumer_replacements_total{pipeline="consume",plugin="kafka_source"})"), 1);
+    run.process().signal(SIGTERM);
+    EXPECT_EQ(run.process().wait(std::chrono::seconds(30)), 0) << run.process().err();
+}
