@@ -122,8 +122,11 @@ struct Config {
     double seconds = 5;
     // 1,000,000 on Apache Kafka: at ~500,000 events/s a 200,000-event run
     // lasted 0.4 s, start-up (group join, first fetches) included, and its
-    // ratio moved with it.
-    std::uint64_t max_events = 1'000'000, embedded_max_events = 50'000;
+    // ratio moved with it. 20,000 on the embedded broker: its consumer side
+    // stalls after about 30,000 events of one burst (every 50,000-event run,
+    // raw and tickcast, stopped at 28,000-33,000), and an incomplete run
+    // cannot be judged; 20,000 completed in 24 runs of 24.
+    std::uint64_t max_events = 1'000'000, embedded_max_events = 20'000;
     int repeat = 2;
     int partitions = 4;
     int keys = 4;
