@@ -227,6 +227,27 @@ TEST(KafkaEmbedded, sigterm_with_the_broker_gone_ends_the_daemon_within_drain_ti
     EXPECT_LT(took, 2s + 5s + 3s) << "took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
+// Two embedded brokers: `topic` (one partition) is led by broker 1, and
+// `group` is coordinated by broker 1 until mute() hands the group to broker 2,
+// which accepts connections but answers nothing for a minute.
+struct MutableCoordinator {
+    EmbeddedCluster cluster{2};
+    std::string topic, group = unique_name("g");
+
+    explicit MutableCoordinator(const std::string& prefix) : topic(unique_name(prefix)) {
+        cluster.create_topic(topic, 1);
+        EXPECT_EQ(rd_kafka_mock_partition_set_leader(cluster.mock(), topic.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+        coordinate_on(1);
+    }
+    void coordinate_on(int broker) {
+        EXPECT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), broker), RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    void mute() {
+        EXPECT_EQ(rd_kafka_mock_broker_set_rtt(cluster.mock(), 2, 60'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        coordinate_on(2);
+    }
+};
+
 // The coordinator moves to a broker that accepts connections but answers
 // nothing for a minute: the consumer's new coordinator connection never gets
 // past its ApiVersion request, as seen on a real broker after a restart. Then
@@ -236,21 +257,17 @@ TEST(KafkaEmbedded, sigterm_with_the_broker_gone_ends_the_daemon_within_drain_ti
 // a daemon with nothing in flight stops cleanly (status 0) soon after
 // close_timeout, not after drain_timeout and the grace (status 1).
 TEST(KafkaEmbedded, a_coordinator_that_never_answers_does_not_hold_up_the_stop) {
-    EmbeddedCluster cluster(2);
-    const std::string topic = unique_name("mute"), group = unique_name("g");
-    cluster.create_topic(topic, 1);
-    ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster.mock(), topic.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
-    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    MutableCoordinator c("mute");
+    const std::string &topic = c.topic, &group = c.group;
     TempDir dir;
     tickcast::test::DaemonProcess run(
-        dir.write("mute.yaml", "daemon: {threads: 2, drain_timeout: 4s}\n" + cluster_yaml("[" + cluster.bootstrap() + "]") +
+        dir.write("mute.yaml", "daemon: {threads: 2, drain_timeout: 4s}\n" + cluster_yaml("[" + c.cluster.bootstrap() + "]") +
                                    "pipelines:\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic +
                                    "], group: " + group + ", close_timeout: 1s, librdkafka: {heartbeat.interval.ms: 200}}\n"
                                    "    sinks: [{plugin: capture_sink, path: " + dir.file("out.jsonl") + "}]\n"));
     ASSERT_TRUE(tickcast::test::eventually([&] { return run.process().err().find("assigned " + topic) != std::string::npos; }, 30s))
         << run.process().err();
-    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster.mock(), 2, 60'000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    c.mute();
     std::this_thread::sleep_for(1500ms);  // heartbeats meet NOT_COORDINATOR and look for the new one
     const auto signalled = std::chrono::steady_clock::now();
     run.process().signal(SIGTERM);
@@ -271,34 +288,30 @@ TEST(KafkaEmbedded, a_coordinator_that_never_answers_does_not_hold_up_the_stop) 
 // (the ones after the last commit twice), and the commits reach the end of
 // the topic.
 TEST(KafkaEmbedded, commits_unconfirmed_past_the_session_timeout_replace_the_consumer) {
-    EmbeddedCluster cluster(2);
-    const std::string topic = unique_name("zombie"), group = unique_name("g");
-    cluster.create_topic(topic, 1);
-    ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster.mock(), topic.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
-    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    MutableCoordinator c("zombie");
+    const std::string &topic = c.topic, &group = c.group;
     TempDir dir;
     const std::string out = dir.file("out.jsonl");
     constexpr std::size_t total = 12000;
     tickcast::test::DaemonProcess run(dir.write(
-        "zombie.yaml", "daemon: {threads: 2}\n" + cluster_yaml("[" + cluster.bootstrap() + "]") + "pipelines:\n  produce:\n    source: " +
+        "zombie.yaml", "daemon: {threads: 2}\n" + cluster_yaml("[" + c.cluster.bootstrap() + "]") + "pipelines:\n  produce:\n    source: " +
                            feed(total, 4, 1000) + "\n    sinks: [{plugin: kafka_sink, cluster: bus, topic: " + topic +
                            "}]\n  consume:\n    source: {plugin: kafka_source, cluster: bus, topics: [" + topic + "], group: " + group +
                            ", close_timeout: 1s, librdkafka: {session.timeout.ms: 3000, heartbeat.interval.ms: 200}}\n"
                            "    sinks: [{plugin: capture_sink, path: " + out + "}]\n"));
     wait_for_lines(out, 1000, 30s);
-    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster.mock(), 2, 60'000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    c.mute();
     const std::string replaced = "no offset commit of group '" + group + "' confirmed for";
     ASSERT_TRUE(tickcast::test::eventually([&] { return run.process().err().find(replaced) != std::string::npos; }, 30s))
         << run.process().err();
     const std::size_t at_replacement = count_lines(out);
-    ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    c.coordinate_on(1);
     const Captured got = wait_for({out}, total, 60s);
     EXPECT_TRUE(complete(got, 4, total / 4));
     EXPECT_TRUE(in_order_per_key(got));
     EXPECT_GT(count_lines(out), at_replacement);
-    EXPECT_TRUE(tickcast::test::eventually([&] { return committed_offset(cluster.bootstrap(), group, topic, 0) == std::int64_t(total); }, 30s))
-        << "committed " << committed_offset(cluster.bootstrap(), group, topic, 0);
+    EXPECT_TRUE(tickcast::test::eventually([&] { return committed_offset(c.cluster.bootstrap(), group, topic, 0) == std::int64_t(total); }, 30s))
+        << "committed " << committed_offset(c.cluster.bootstrap(), group, topic, 0);
     EXPECT_EQ(run.metric(R"(tickcast_kafka_source_consumer_replacements_total{pipeline="consume",plugin="kafka_source"})"), 1);
     run.process().signal(SIGTERM);
     EXPECT_EQ(run.process().wait(std::chrono::seconds(30)), 0) << run.process().err();
