@@ -620,8 +620,7 @@ void KafkaSource::replace_consumer() {
     context_->log().warn("no offset commit of group '{}' confirmed for {} s, longer than session.timeout.ms ({} ms): the group has "
                          "dropped this member; joining again with a new consumer (events after the last commit are read again)",
                          group_, stalled.count(), session_timeout_.count());
-    watcher_->close();
-    watcher_.reset();
+    watcher_.reset();  // closes it: no wake-up of the old queue reaches drain() again
     queue_.reset();
     destroy_in_background(consumer_.release());
     // The new consumer starts where the group's commits say; in-flight
@@ -639,7 +638,11 @@ void KafkaSource::replace_consumer() {
     last_rkt_ = nullptr;
     last_partition_ = -1;
     unconfirmed_since_.reset();
-    open_consumer();
+    try {
+        open_consumer();
+    } catch (const std::exception& e) {  // the same settings worked at start; still, fail the pipeline, not the daemon
+        context_->fail("cannot replace the Kafka consumer of group '" + group_ + "': " + e.what());
+    }
 }
 
 void KafkaSource::update_lag() {
@@ -684,7 +687,7 @@ void KafkaSource::finish() {
     // Asynchronous: leaving the group waits for it, within close_timeout.
     commit(tracker_.take_commits(), false);
     closing_ = true;  // the revoke that close() triggers gives partitions up at once
-    watcher_->close();
+    if (watcher_) watcher_->close();  // none if replacing the consumer failed
     queue_.reset();
     if (close_consumer(consumer_, close_timeout_))
         context_->log().info("left group '{}'", group_);
