@@ -23,6 +23,7 @@ RedisStreamSink::RedisStreamSink(const ConfigNode& o)
 void RedisStreamSink::start(SinkContext& context) {
     duplicates_ = &context.metrics().counter("tickcast_redis_stream_duplicates_total",
                                              "Events Redis refused because their seq was already in the stream (replays)");
+    announce_key_ = prefix() + std::string(new_streams_key);
     RedisSinkBase::start(context);
 }
 
@@ -84,12 +85,22 @@ void RedisStreamSink::write_run(std::span<const Event* const> run, Progress& pro
         args_.insert(args_.end(), {"XADD", text(0), "MAXLEN", trim, maxlen_, text(t), "seq", text(t + 1), "ts", text(t + 2), "key",
                                    run[k]->key, "hops", text(t + 3), "payload", run[k]->payload_view()});
     }
-    if (run.size() == 1) return send(args_, progress);
-    // Entry k's XADD is the k-th of equal slices.
-    const std::size_t arity = args_.size() / run.size();
-    commands_.clear();
-    for (std::size_t k = 0; k < run.size(); ++k) commands_.push_back(std::span<const std::string_view>(args_).subspan(arity * k, arity));
-    send_transaction(commands_, progress);
+    if (run.size() == 1) {
+        send(args_, progress);
+    } else {
+        // Entry k's XADD is the k-th of equal slices.
+        const std::size_t arity = args_.size() / run.size();
+        commands_.clear();
+        for (std::size_t k = 0; k < run.size(); ++k) commands_.push_back(std::span<const std::string_view>(args_).subspan(arity * k, arity));
+        send_transaction(commands_, progress);
+    }
+    // After the entries, on the same connection, so a reader that hears of the
+    // stream finds them in it. Not part of the batch: a lost announcement
+    // only leaves the stream to the readers' next SCAN.
+    if (!announced_.contains(text(0))) {
+        announced_.emplace(text(0));
+        client().command({"XADD", announce_key_, "MAXLEN", "~", new_streams_maxlen, "*", "key", text(0)});
+    }
 }
 
 }  // namespace tickcast::redis

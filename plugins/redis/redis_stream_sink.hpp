@@ -8,7 +8,13 @@
 // them, rather than first with one entry and then, a round trip later, with
 // the rest. A replayed entry fails alone inside it; the others are added.
 // (A Lua script did the same at 1.4 times Redis's CPU per entry.)
+//
+// The first time it writes to a stream, it also announces the stream's key
+// on <prefix>tickcast:new-streams (wire.hpp), after the entries, so that
+// readers with patterns read the new stream at once.
 #pragma once
+
+#include <set>
 
 #include "redis_sink_base.hpp"
 
@@ -38,6 +44,8 @@ private:
     std::vector<std::span<const std::string_view>> commands_;
     bool approximate_ = true;
     prometheus::Counter* duplicates_ = nullptr;
+    std::string announce_key_;                   // <prefix>tickcast:new-streams
+    std::set<std::string, std::less<>> announced_;  // streams this sink has announced
 };
 
 }  // namespace tickcast::redis

@@ -1,5 +1,6 @@
 #include "redis_stream_source.hpp"
 
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include "redis_resource.hpp"
@@ -50,6 +51,19 @@ void RedisStreamSource::start(SourceContext& context) {
     reader_->start();
     control_->start();
     for (const auto& [channel, seq] : since_) expect_next(channel, seq);
+    for (const std::string& c : channels_)
+        if (is_pattern(c)) patterns_.push_back(prefix() + c);
+    announce_key_ = prefix() + std::string(new_streams_key);  // never a data stream, even to a "*" pattern
+    if (group_.empty() && !patterns_.empty()) {
+        // Announcements from now on: after the newest one there is, if any.
+        announce_id_ = "0-0";
+        ++outstanding_;
+        control_->command({"XREVRANGE", announce_key_, "+", "-", "COUNT", "1"}, [this](const redisReply* r) {
+            if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+                announce_id_ = std::string(r->element[0]->element[0]->str, r->element[0]->element[0]->len);
+            one_done();
+        });
+    }
     discover();
 }
 
@@ -95,7 +109,7 @@ void RedisStreamSource::scan(const std::string& pattern, const std::string& curs
 }
 
 void RedisStreamSource::add_stream(const std::string& key) {
-    if (streams_.count(key)) return;
+    if (streams_.count(key) || key == announce_key_) return;
     const std::string channel = channel_of(key);
     auto since = since_.find(channel);
     if (!group_.empty()) {
@@ -135,14 +149,16 @@ void RedisStreamSource::one_done() {
 }
 
 void RedisStreamSource::read() {
-    if (stopping_ || reading_ || streams_.empty() || backlogged() || outstanding_ > 0) return;
+    if (stopping_ || reading_ || (streams_.empty() && announce_id_.empty()) || backlogged() || outstanding_ > 0) return;
     std::vector<std::string> args;
     if (group_.empty())
         args = {"XREAD", "COUNT", count_, "BLOCK", block_ms_, "STREAMS"};
     else
         args = {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", count_, "BLOCK", block_ms_, "STREAMS"};
     for (const auto& [key, id] : streams_) args.push_back(key);
+    if (!announce_id_.empty()) args.push_back(announce_key_);
     for (const auto& [key, id] : streams_) args.push_back(id);
+    if (!announce_id_.empty()) args.push_back(announce_id_);
     reading_ = true;
     reader_->command(std::vector<std::string_view>(args.begin(), args.end()), [this](const redisReply* r) {
         reading_ = false;
@@ -172,6 +188,10 @@ void RedisStreamSource::on_entries(const redisReply& r) {
             const redisReply* stream = r.element[s];
             const std::string key(stream->element[0]->str, stream->element[0]->len);
             const redisReply* entries = stream->element[1];
+            if (!announce_id_.empty() && key == announce_key_) {
+                on_announcements(*entries);
+                continue;
+            }
             seen[key] = entries->elements;
             std::string& last_id = streams_[key];
             const std::string channel = channel_of(key);
@@ -205,6 +225,24 @@ void RedisStreamSource::on_entries(const redisReply& r) {
     if (!group_.empty())
         for (auto& [key, id] : streams_)
             if (id != ">" && seen[key] == 0) id = ">";
+}
+
+void RedisStreamSource::on_announcements(const redisReply& entries) {
+    for (std::size_t i = 0; i < entries.elements; ++i) {
+        const redisReply* entry = entries.element[i];
+        announce_id_.assign(entry->element[0]->str, entry->element[0]->len);
+        const redisReply* fields = entry->element[1];
+        if (fields->type != REDIS_REPLY_ARRAY) continue;
+        for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+            if (std::string_view(fields->element[f]->str, fields->element[f]->len) != "key") continue;
+            const std::string key(fields->element[f + 1]->str, fields->element[f + 1]->len);
+            for (const std::string& pattern : patterns_)  // Redis's glob syntax is fnmatch's
+                if (fnmatch(pattern.c_str(), key.c_str(), 0) == 0) {
+                    add_stream(key);  // after start-up: read from its first entry
+                    break;
+                }
+        }
+    }
 }
 
 void RedisStreamSource::on_backlog(bool full) {

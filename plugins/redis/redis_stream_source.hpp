@@ -8,6 +8,14 @@
 // event carries the gap flag. With `group:` it reads as a consumer group
 // (XREADGROUP) and XACKs each entry once every sink has handled it; on
 // start-up it first re-reads its own unacknowledged entries.
+//
+// New streams: without a group, a reader with patterns also reads the
+// stream on which redis_stream sinks announce each stream they start
+// (<prefix>tickcast:new-streams), so a stream that appears after start-up is
+// read from its first entry at once, not at the next SCAN. (A group cannot:
+// every stream of an XREADGROUP needs the group, and the group's members
+// would split the announcements.) Streams written by others are still found
+// by the SCAN.
 #pragma once
 
 #include <map>
@@ -33,6 +41,7 @@ private:
     void one_done();  // a start-up command answered
     void read();
     void on_entries(const redisReply& reply);
+    void on_announcements(const redisReply& entries);
     void on_backlog(bool full) override;
     void stop_reading() override;
     void acknowledged(const std::vector<std::pair<std::string, std::string>>& ids) override;
@@ -47,6 +56,8 @@ private:
     std::shared_ptr<RedisClient> reader_, control_;
     std::unique_ptr<boost::asio::steady_timer> timer_;
     std::map<std::string, std::string> streams_;  // key -> ID to read after ("0-0", "<seq>-0", or ">" in a group)
+    std::vector<std::string> patterns_;           // the channels that are patterns, with the prefix
+    std::string announce_key_, announce_id_;       // the new-streams stream, when read (announce_id_ not empty)
     bool initial_ = true;        // first discovery: decides where `start: new` begins
     std::size_t outstanding_ = 0;  // start-up commands not yet answered
     bool reading_ = false;

@@ -38,4 +38,11 @@ void append_entry_texts(std::string& out, std::vector<std::size_t>& ends, const 
 void append_command(std::string& out, std::span<const std::string_view> args);
 void decode_hops(std::string_view text, Hops& hops);
 
+// The stream (under the sinks' prefix) on which a redis_stream sink announces
+// each stream it writes to for the first time, in a field "key", so that a
+// reader matching patterns takes a new stream up at once instead of at its
+// next SCAN. Capped like the data streams.
+inline constexpr std::string_view new_streams_key = "tickcast:new-streams";
+inline constexpr std::string_view new_streams_maxlen = "1000";
+
 }  // namespace tickcast::redis

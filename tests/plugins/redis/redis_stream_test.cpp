@@ -67,6 +67,49 @@ TEST(RedisStream, a_reader_restarted_mid_stream_resumes_with_no_gap_and_no_dupli
     for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "gap or duplicate at " << i;
 }
 
+// A stream that appears after the reader started is announced by the sink
+// that creates it, and a reader with a pattern reads it at once, from its
+// first entry, though its next SCAN is an hour away. A "*" reader takes the
+// announcements stream itself for no data stream. Its own Redis: CLIENT
+// LIST must show only this test's readers.
+TEST(RedisStream, a_stream_created_after_the_reader_started_is_read_at_once) {
+    RedisServer own;
+    TempDir dir;
+    auto config = [&](const std::string& pattern, const std::string& out) {
+        return "resources:\n  bus: {plugin: redis, url: \"" + own.url() + "\"}\npipelines:\n  sub:\n"
+               "    source: {plugin: redis_stream, redis: bus, prefix: \"st7:\", channels: [\"" + pattern + "\"], discover_every: 1h}\n"
+               "    sinks: [{plugin: capture_sink, path: " + out + "}]\n";
+    };
+    DaemonProcess trades(dir.write("t.yaml", config("trades.*", dir.file("t.jsonl"))));
+    DaemonProcess all(dir.write("a.yaml", config("*", dir.file("a.jsonl"))));
+    // Both blocked in XREAD, on the announcements alone: no data stream exists yet.
+    auto redis = own.connect();
+    ASSERT_TRUE(eventually([&] {
+        const Reply list = command(redis.get(), {"CLIENT", "LIST"});
+        const std::string text = list && list->type == REDIS_REPLY_STRING ? std::string(list->str, list->len) : "";
+        std::size_t blocked = 0;
+        for (std::size_t at = 0; (at = text.find("cmd=xread", at)) != std::string::npos; at += 9) ++blocked;
+        return blocked == 2;
+    })) << trades.process().err() << all.process().err();
+    ASSERT_EQ(command(redis.get(), {"EXISTS", "st7:trades.S"})->integer, 0);
+    ASSERT_EQ(run_config(producer(own.url(), "st7:", 50, 0)).exit_code, 0);
+    ASSERT_TRUE(eventually([&] { return read_jsonl(dir.file("t.jsonl")).size() >= 50 && read_jsonl(dir.file("a.jsonl")).size() >= 50; }))
+        << trades.process().err() << all.process().err();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (DaemonProcess* d : {&trades, &all}) {
+        d->process().signal(SIGTERM);
+        EXPECT_EQ(d->process().wait(), 0) << d->process().err();
+    }
+    for (const std::string file : {"t.jsonl", "a.jsonl"}) {
+        const auto events = read_jsonl(dir.file(file));
+        ASSERT_EQ(events.size(), 50u) << file;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            EXPECT_EQ(events[i].at("channel").as_string(), "trades.S") << file;
+            EXPECT_EQ(seq_of(events[i]), i + 1) << file;
+        }
+    }
+}
+
 TEST(RedisStream, replayed_events_are_refused_by_redis_and_counted) {
     RedisServer& redis = shared_redis();
     const std::string config = producer(redis.url(), "st2:", 300, 0);
