@@ -162,7 +162,7 @@ void KafkaSource::start(SourceContext& context) {
     backpressure_pauses_ = &m.counter(metric::backpressure_pauses,
                                       "Times the partitions were paused because the pipeline stayed full (each resume fetches again)");
     replacements_ = &m.counter(metric::replacements,
-                               "Times the consumer was replaced because its commits went unconfirmed for longer than session.timeout.ms");
+                               "Times the consumer was replaced because its commits went unanswered for longer than session.timeout.ms");
     if (!hop_name_.empty()) hop_.emplace(m, hop_name_);
 
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
@@ -542,7 +542,7 @@ void KafkaSource::finish_revoke() {
 void KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool sync) {
     if (offsets.empty() || !consumer_) return;
     PartitionList list = to_list(offsets);
-    if (!unconfirmed_since_) unconfirmed_since_ = std::chrono::steady_clock::now();
+    if (!unanswered_since_) unanswered_since_ = std::chrono::steady_clock::now();
     if (!sync) {  // the result arrives in on_commit_result
         rd_kafka_commit(consumer_.get(), list.get(), 1);
         return;
@@ -568,10 +568,15 @@ void KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool sync)
 }
 
 void KafkaSource::on_commit_result(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
-    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) {  // nothing was left to commit
-        unconfirmed_since_.reset();
-        return;
+    // Any answer of the coordinator ends a stall, an error too (a rebalance in
+    // progress answers REBALANCE_IN_PROGRESS for as long as it lasts); only
+    // librdkafka's own errors (negative: timed out, no coordinator, transport)
+    // mean that nothing came back. __NO_OFFSET: there was nothing to commit.
+    if (err >= RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        unanswered_since_.reset();
+        replaced_in_stall_ = false;
     }
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
     bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int i = 0; offsets && i < offsets->cnt; ++i) {
         const rd_kafka_topic_partition_t& p = offsets->elems[i];
@@ -581,8 +586,6 @@ void KafkaSource::on_commit_result(rd_kafka_resp_err_t err, const rd_kafka_topic
     }
     if (!failed) {
         commits_->Increment();
-        unconfirmed_since_.reset();
-        replaced_in_stall_ = false;
         return;
     }
     commit_failures_->Increment();
@@ -595,15 +598,15 @@ void KafkaSource::schedule_commit() {
         if (ec || closing_ || !consumer_) return;
         if (settling_callbacks_ > 0 && std::chrono::steady_clock::now() > settle_deadline_) settling_callbacks_ = 0;
         if (settling_callbacks_ == 0) commit(tracker_.take_commits(), false);  // else offered again next time
-        if (unconfirmed_since_ && !replaced_in_stall_ && !stopping_ &&
-            std::chrono::steady_clock::now() - *unconfirmed_since_ > session_timeout_)
+        if (unanswered_since_ && !replaced_in_stall_ && !stopping_ &&
+            std::chrono::steady_clock::now() - *unanswered_since_ > session_timeout_)
             replace_consumer();
         update_lag();
         schedule_commit();
     });
 }
 
-// Commits unconfirmed for longer than session.timeout.ms: the coordinator
+// Commits unanswered for longer than session.timeout.ms: the coordinator
 // has not heard from this member for as long either, so the group has
 // dropped it and may have given its partitions to another member, while
 // librdkafka 2.0.2 can go on fetching without ever finding the coordinator
@@ -616,8 +619,8 @@ void KafkaSource::schedule_commit() {
 void KafkaSource::replace_consumer() {
     replaced_in_stall_ = true;
     replacements_->Increment();
-    const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - *unconfirmed_since_);
-    context_->log().warn("no offset commit of group '{}' confirmed for {} s, longer than session.timeout.ms ({} ms): the group has "
+    const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - *unanswered_since_);
+    context_->log().warn("no offset commit of group '{}' answered for {} s, longer than session.timeout.ms ({} ms): the group has "
                          "dropped this member; joining again with a new consumer (events after the last commit are read again)",
                          group_, stalled.count(), session_timeout_.count());
     watcher_.reset();  // closes it: no wake-up of the old queue reaches drain() again
@@ -637,7 +640,7 @@ void KafkaSource::replace_consumer() {
     last_tp_ = nullptr;  // the cache keys on the old client's topic handles
     last_rkt_ = nullptr;
     last_partition_ = -1;
-    unconfirmed_since_.reset();
+    unanswered_since_.reset();
     try {
         open_consumer();
     } catch (const std::exception& e) {  // the same settings worked at start; still, fail the pipeline, not the daemon

@@ -18,7 +18,7 @@
 // full the source stops polling (librdkafka's prefetch stops at its own
 // bound), and if the stall lasts it pauses its partitions until when_ready.
 //
-// Commit watchdog: a commit unconfirmed for longer than session.timeout.ms
+// Commit watchdog: a commit unanswered for longer than session.timeout.ms
 // means the group has dropped this member; librdkafka 2.0.2 may never find
 // its coordinator again (docs/kafka.md), so the source replaces its
 // consumer (once per stall) and reads again from the group's last commit.
@@ -146,9 +146,9 @@ private:
     // settles (see on_rebalance); periodic commits wait for them.
     int settling_callbacks_ = 0;
     std::chrono::steady_clock::time_point settle_deadline_;
-    // Since when a commit has been waiting for the coordinator's confirmation.
-    std::optional<std::chrono::steady_clock::time_point> unconfirmed_since_;
-    bool replaced_in_stall_ = false;  // replace_consumer ran since the last confirmed commit
+    // Since when a commit has been waiting for any answer of the coordinator.
+    std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
+    bool replaced_in_stall_ = false;  // replace_consumer ran since the coordinator last answered a commit
     bool stopping_ = false, closing_ = false, finished_ = false;
     std::uint64_t decode_errors_logged_ = 0;
 
