@@ -196,7 +196,9 @@ void KafkaSource::open_consumer() {
         owner_of<KafkaSource>(opaque).on_rebalance(err, parts);
     });
     rd_kafka_conf_set_offset_commit_cb(conf.get(), [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
-        owner_of<KafkaSource>(opaque).on_commit_result(err, offsets);
+        KafkaSource& self = owner_of<KafkaSource>(opaque);
+        if (self.async_commits_ > 0) --self.async_commits_;
+        self.on_commit_result(err, offsets);
     });
     rd_kafka_conf_set_error_cb(conf.get(), [](rd_kafka_t*, int err, const char* reason, void* opaque) {
         owner_of<KafkaSource>(opaque).on_error(rd_kafka_resp_err_t(err), reason);
@@ -544,7 +546,7 @@ void KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool sync)
     PartitionList list = to_list(offsets);
     if (!unanswered_since_) unanswered_since_ = std::chrono::steady_clock::now();
     if (!sync) {  // the result arrives in on_commit_result
-        rd_kafka_commit(consumer_.get(), list.get(), 1);
+        if (rd_kafka_commit(consumer_.get(), list.get(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR) ++async_commits_;
         return;
     }
     // Synchronous, but for at most close_timeout: with the coordinator gone a
@@ -598,8 +600,10 @@ void KafkaSource::schedule_commit() {
         if (ec || closing_ || !consumer_) return;
         if (settling_callbacks_ > 0 && std::chrono::steady_clock::now() > settle_deadline_) settling_callbacks_ = 0;
         if (settling_callbacks_ == 0) commit(tracker_.take_commits(), false);  // else offered again next time
-        if (unanswered_since_ && !replaced_in_stall_ && !stopping_ &&
-            std::chrono::steady_clock::now() - *unanswered_since_ > session_timeout_)
+        if (async_commits_ == 0)
+            unanswered_since_.reset();  // nothing waits for the coordinator (a failed commit of a partition given up is not offered again)
+        else if (unanswered_since_ && !replaced_in_stall_ && !stopping_ &&
+                 std::chrono::steady_clock::now() - *unanswered_since_ > session_timeout_)
             replace_consumer();
         update_lag();
         schedule_commit();
@@ -641,6 +645,7 @@ void KafkaSource::replace_consumer() {
     last_rkt_ = nullptr;
     last_partition_ = -1;
     unanswered_since_.reset();
+    async_commits_ = 0;  // the old client's results never come
     try {
         open_consumer();
     } catch (const std::exception& e) {  // the same settings worked at start; still, fail the pipeline, not the daemon

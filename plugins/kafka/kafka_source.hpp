@@ -148,6 +148,7 @@ private:
     std::chrono::steady_clock::time_point settle_deadline_;
     // Since when a commit has been waiting for any answer of the coordinator.
     std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
+    std::size_t async_commits_ = 0;  // sent, their result not yet back
     bool replaced_in_stall_ = false;  // replace_consumer ran since the coordinator last answered a commit
     bool stopping_ = false, closing_ = false, finished_ = false;
     std::uint64_t decode_errors_logged_ = 0;
