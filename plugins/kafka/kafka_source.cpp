@@ -18,7 +18,6 @@ constexpr const char* redelivered = "tickcast_kafka_source_redeliveries_total";
 constexpr const char* decode_errors = "tickcast_kafka_source_decode_errors_total";
 constexpr const char* backpressure_pauses = "tickcast_kafka_source_backpressure_pauses_total";
 constexpr const char* lag = "tickcast_kafka_consumer_lag_messages";
-constexpr const char* replacements = "tickcast_kafka_source_consumer_replacements_total";
 }  // namespace metric
 
 namespace {
@@ -161,8 +160,6 @@ void KafkaSource::start(SourceContext& context) {
     decode_errors_ = &m.counter(metric::decode_errors, "Messages skipped because the codec could not read them");
     backpressure_pauses_ = &m.counter(metric::backpressure_pauses,
                                       "Times the partitions were paused because the pipeline stayed full (each resume fetches again)");
-    replacements_ = &m.counter(metric::replacements,
-                               "Times the consumer was replaced because its commits went unanswered for longer than session.timeout.ms");
     if (!hop_name_.empty()) hop_.emplace(m, hop_name_);
 
     cluster_ = context.resource_as<KafkaCluster>(cluster_name_);
@@ -174,31 +171,15 @@ void KafkaSource::start(SourceContext& context) {
         read_start_positions();
     }
     for (const std::string& t : topics_) cluster_->prepare_topic(t);
-    const auto ex = context.executor();
-    commit_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
-    pause_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
-    revoke_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
-    retry_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
-    open_consumer();
-    schedule_commit();
-}
-
-void KafkaSource::open_consumer() {
     Conf conf = cluster_->client_conf(default_properties(), overrides_);
     apply_properties(conf.get(), {{"group.id", group_}});
-    char value[32];
-    std::size_t size = sizeof value;
-    if (rd_kafka_conf_get(conf.get(), "session.timeout.ms", value, &size) == RD_KAFKA_CONF_OK)
-        session_timeout_ = std::chrono::milliseconds(std::atoll(value));
-    opaque_ = {&context_->log(), this};
+    opaque_ = {&context.log(), this};
     attach(conf.get(), &opaque_);
     rd_kafka_conf_set_rebalance_cb(conf.get(), [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
         owner_of<KafkaSource>(opaque).on_rebalance(err, parts);
     });
     rd_kafka_conf_set_offset_commit_cb(conf.get(), [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
-        KafkaSource& self = owner_of<KafkaSource>(opaque);
-        if (self.async_commits_ > 0) --self.async_commits_;
-        self.on_commit_result(err, offsets);
+        owner_of<KafkaSource>(opaque).on_commit_result(err, offsets);
     });
     rd_kafka_conf_set_error_cb(conf.get(), [](rd_kafka_t*, int err, const char* reason, void* opaque) {
         owner_of<KafkaSource>(opaque).on_error(rd_kafka_resp_err_t(err), reason);
@@ -211,9 +192,16 @@ void KafkaSource::open_consumer() {
     for (const std::string& t : topics_) rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
     if (const rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), subscription.get()))
         throw std::runtime_error(std::string("cannot subscribe: ") + rd_kafka_err2str(err));
-    watcher_ = std::make_unique<QueueWatcher>(context_->executor(), queue_.get(), [this] { drain(); });
-    context_->log().info("consuming {} as group '{}' from {}", describe(subscription.get()), group_, cluster_->bootstrap());
-    boost::asio::post(context_->executor(), [this] { drain(); });
+
+    const auto ex = context.executor();
+    commit_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
+    pause_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
+    revoke_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
+    retry_timer_ = std::make_unique<boost::asio::steady_timer>(ex);
+    watcher_ = std::make_unique<QueueWatcher>(ex, queue_.get(), [this] { drain(); });
+    schedule_commit();
+    context.log().info("consuming {} as group '{}' from {}", describe(subscription.get()), group_, cluster_->bootstrap());
+    boost::asio::post(ex, [this] { drain(); });
 }
 
 // "<topic> <partition> <offset>" lines; the file must exist (the stage that
@@ -544,9 +532,8 @@ void KafkaSource::finish_revoke() {
 void KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool sync) {
     if (offsets.empty() || !consumer_) return;
     PartitionList list = to_list(offsets);
-    if (!unanswered_since_) unanswered_since_ = std::chrono::steady_clock::now();
     if (!sync) {  // the result arrives in on_commit_result
-        if (rd_kafka_commit(consumer_.get(), list.get(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR) ++async_commits_;
+        rd_kafka_commit(consumer_.get(), list.get(), 1);
         return;
     }
     // Synchronous, but for at most close_timeout: with the coordinator gone a
@@ -570,14 +557,6 @@ void KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool sync)
 }
 
 void KafkaSource::on_commit_result(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
-    // Any answer of the coordinator ends a stall, an error too (a rebalance in
-    // progress answers REBALANCE_IN_PROGRESS for as long as it lasts); only
-    // librdkafka's own errors (negative: timed out, no coordinator, transport)
-    // mean that nothing came back. __NO_OFFSET: there was nothing to commit.
-    if (err >= RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        unanswered_since_.reset();
-        replaced_in_stall_ = false;
-    }
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
     bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int i = 0; offsets && i < offsets->cnt; ++i) {
@@ -600,57 +579,9 @@ void KafkaSource::schedule_commit() {
         if (ec || closing_ || !consumer_) return;
         if (settling_callbacks_ > 0 && std::chrono::steady_clock::now() > settle_deadline_) settling_callbacks_ = 0;
         if (settling_callbacks_ == 0) commit(tracker_.take_commits(), false);  // else offered again next time
-        if (async_commits_ == 0)
-            unanswered_since_.reset();  // nothing waits for the coordinator (a failed commit of a partition given up is not offered again)
-        else if (unanswered_since_ && !replaced_in_stall_ && !stopping_ &&
-                 std::chrono::steady_clock::now() - *unanswered_since_ > session_timeout_)
-            replace_consumer();
         update_lag();
         schedule_commit();
     });
-}
-
-// Commits unanswered for longer than session.timeout.ms: the coordinator
-// has not heard from this member for as long either, so the group has
-// dropped it and may have given its partitions to another member, while
-// librdkafka 2.0.2 can go on fetching without ever finding the coordinator
-// again (docs/kafka.md, "the group coordinator after a broker restart"), its
-// commits never landing. A new consumer joins the group afresh; the old one
-// is destroyed in the background (its close would wait for the same
-// coordinator). What was emitted but not committed is read again from the
-// group's last commit: duplicates, never a gap. Once per stall: a cluster
-// that stays unreachable does not get a new consumer every interval.
-void KafkaSource::replace_consumer() {
-    replaced_in_stall_ = true;
-    replacements_->Increment();
-    const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - *unanswered_since_);
-    context_->log().warn("no offset commit of group '{}' answered for {} s, longer than session.timeout.ms ({} ms): the group has "
-                         "dropped this member; joining again with a new consumer (events after the last commit are read again)",
-                         group_, stalled.count(), session_timeout_.count());
-    watcher_.reset();  // closes it: no wake-up of the old queue reaches drain() again
-    queue_.reset();
-    destroy_in_background(consumer_.release());
-    // The new consumer starts where the group's commits say; in-flight
-    // batches still get acknowledged, but commit nothing (forgotten here).
-    pending_.clear();
-    for (auto& [tp, s] : partitions_) {
-        tracker_.forget(tp);
-        s.assigned = s.revoking = s.held = s.paused = false;
-        s.lag->Set(0);
-    }
-    revoking_ = backpressure_paused_ = false;
-    settling_callbacks_ = 0;
-    revoke_timer_->cancel();
-    last_tp_ = nullptr;  // the cache keys on the old client's topic handles
-    last_rkt_ = nullptr;
-    last_partition_ = -1;
-    unanswered_since_.reset();
-    async_commits_ = 0;  // the old client's results never come
-    try {
-        open_consumer();
-    } catch (const std::exception& e) {  // the same settings worked at start; still, fail the pipeline, not the daemon
-        context_->fail("cannot replace the Kafka consumer of group '" + group_ + "': " + e.what());
-    }
 }
 
 void KafkaSource::update_lag() {
@@ -695,7 +626,7 @@ void KafkaSource::finish() {
     // Asynchronous: leaving the group waits for it, within close_timeout.
     commit(tracker_.take_commits(), false);
     closing_ = true;  // the revoke that close() triggers gives partitions up at once
-    if (watcher_) watcher_->close();  // none if replacing the consumer failed
+    watcher_->close();
     queue_.reset();
     if (close_consumer(consumer_, close_timeout_))
         context_->log().info("left group '{}'", group_);

@@ -18,11 +18,6 @@
 // full the source stops polling (librdkafka's prefetch stops at its own
 // bound), and if the stall lasts it pauses its partitions until when_ready.
 //
-// Commit watchdog: a commit unanswered for longer than session.timeout.ms
-// means the group has dropped this member; librdkafka 2.0.2 may never find
-// its coordinator again (docs/kafka.md), so the source replaces its
-// consumer (once per stall) and reads again from the group's last commit.
-//
 // start_from (exactly-once input for the matching engine, docs/reliability.md):
 // the group's commits are ignored; each partition starts at the offset a
 // positions file names (written by matching_engine's positions_file just
@@ -99,8 +94,6 @@ private:
     void update_lag();
     void on_error(rd_kafka_resp_err_t err, const char* reason);
 
-    void open_consumer();
-    void replace_consumer();
     void read_start_positions();
     void check_stopped();
     void finish();
@@ -120,7 +113,6 @@ private:
     std::size_t batch_max_ = 1024;
     std::chrono::nanoseconds commit_interval_, revoke_timeout_, retry_backoff_;
     std::chrono::milliseconds close_timeout_;
-    std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
     Properties overrides_;
 
     SourceContext* context_ = nullptr;
@@ -146,10 +138,6 @@ private:
     // settles (see on_rebalance); periodic commits wait for them.
     int settling_callbacks_ = 0;
     std::chrono::steady_clock::time_point settle_deadline_;
-    // Since when a commit has been waiting for any answer of the coordinator.
-    std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
-    std::size_t async_commits_ = 0;  // sent, their result not yet back
-    bool replaced_in_stall_ = false;  // replace_consumer ran since the coordinator last answered a commit
     bool stopping_ = false, closing_ = false, finished_ = false;
     std::uint64_t decode_errors_logged_ = 0;
 
@@ -159,7 +147,6 @@ private:
     prometheus::Counter* redelivered_ = nullptr;
     prometheus::Counter* backpressure_pauses_ = nullptr;
     prometheus::Counter* decode_errors_ = nullptr;
-    prometheus::Counter* replacements_ = nullptr;
 };
 
 }  // namespace tickcast::kafka

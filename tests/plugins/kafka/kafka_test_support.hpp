@@ -148,26 +148,6 @@ inline void create_topic(const std::string& bootstrap, const std::string& topic,
     rd_kafka_destroy(rk);
 }
 
-// The offset `group` has committed for topic[partition] (negative: none),
-// asked of the group's coordinator by a client of its own.
-inline std::int64_t committed_offset(const std::string& bootstrap, const std::string& group, const std::string& topic, int partition) {
-    char error[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
-    rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error);
-    rd_kafka_conf_set(conf, "log_level", "2", error, sizeof error);
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
-    if (!rk) return -2000;
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
-    std::int64_t offset = -3000;
-    if (rd_kafka_committed(rk, list, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        offset = list->elems[0].offset;
-    rd_kafka_topic_partition_list_destroy(list);
-    rd_kafka_destroy(rk);
-    return offset;
-}
-
 // A mock_source entry emitting `total` events over `keys` channels
 // trades.K0.. with keys K0..; seq counts per channel from 1.
 inline std::string feed(std::size_t total, std::size_t keys = 8, std::size_t rate = 0) {
