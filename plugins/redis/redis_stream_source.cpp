@@ -57,12 +57,7 @@ void RedisStreamSource::start(SourceContext& context) {
     if (group_.empty() && !patterns_.empty()) {
         // Announcements from now on: after the newest one there is, if any.
         announce_id_ = "0-0";
-        ++outstanding_;
-        control_->command({"XREVRANGE", announce_key_, "+", "-", "COUNT", "1"}, [this](const redisReply* r) {
-            if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
-                announce_id_ = std::string(r->element[0]->element[0]->str, r->element[0]->element[0]->len);
-            one_done();
-        });
+        start_after_newest(announce_key_, announce_id_);
     }
     discover();
 }
@@ -132,14 +127,18 @@ void RedisStreamSource::add_stream(const std::string& key) {
     } else {
         // `start: new`: resolve "$" to a concrete ID now; "$" itself would
         // skip whatever arrives between two XREADs.
-        streams_[key] = "0-0";
-        ++outstanding_;
-        control_->command({"XREVRANGE", key, "+", "-", "COUNT", "1"}, [this, key](const redisReply* r) {
-            if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
-                streams_[key] = std::string(r->element[0]->element[0]->str, r->element[0]->element[0]->len);
-            one_done();
-        });
+        start_after_newest(key, streams_[key] = "0-0");
     }
+}
+
+// A start-up command: `id` (a member, or an element of streams_, which keeps
+// its entries) becomes the newest entry ID of `key`, unless it has none.
+void RedisStreamSource::start_after_newest(const std::string& key, std::string& id) {
+    ++outstanding_;
+    control_->command({"XREVRANGE", key, "+", "-", "COUNT", "1"}, [this, &id](const redisReply* r) {
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1) id.assign(r->element[0]->element[0]->str, r->element[0]->element[0]->len);
+        one_done();
+    });
 }
 
 void RedisStreamSource::one_done() {

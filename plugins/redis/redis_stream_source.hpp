@@ -38,6 +38,7 @@ private:
     void discover();
     void scan(const std::string& pattern, const std::string& cursor);
     void add_stream(const std::string& key);
+    void start_after_newest(const std::string& key, std::string& id);
     void one_done();  // a start-up command answered
     void read();
     void on_entries(const redisReply& reply);
