@@ -105,6 +105,7 @@ void Gateway::new_epoch(Channel& ch, std::string_view reason) {
             request_snapshot(ch, *session, sub);
         } else {
             sub.live = true;
+            sub.strict = false;
             sub.last_seq = 0;  // continue with whatever comes next
         }
     }
@@ -157,8 +158,11 @@ void Gateway::publish(const Event& e) {
         }
         if (e.seq != 0) {
             if (e.seq <= sub.last_seq) continue;  // already in its snapshot
-            if (sub.last_seq != 0 && e.seq != sub.last_seq + 1) {
-                // Cannot happen while channel checks hold; kept as the last line of defence.
+            if ((sub.last_seq != 0 || sub.strict) && e.seq != sub.last_seq + 1) {
+                // The snapshot was empty (the cache had no history yet) but
+                // the feed began past seq 1: a cache builder that started
+                // mid-stream cannot give the events before it. Otherwise the
+                // channel checks prevent this; kept as the last line of defence.
                 session->send(encode_resnapshot(ch.name, ch.epoch, "gap"));
                 counters_.resnapshots->Increment();
                 if (snapshots_for(ch.name)) {
@@ -356,6 +360,7 @@ void Gateway::start_deltas(Channel& ch, WebSocketSession& session, Subscriber& s
         request_snapshot(ch, session, sub);
     } else {
         sub.live = true;
+        sub.strict = false;
         sub.last_seq = ch.last_seq;  // deltas from the next event on
     }
 }
@@ -413,6 +418,7 @@ void Gateway::on_snapshot(const std::string& name, WebSocketSession* session, st
     counters_.snapshots->Increment();
     sub.live = true;
     sub.attempts = 0;
+    sub.strict = true;
     sub.last_seq = s;
     for (const Recorded& r : ch.recent) {
         if (r.seq <= sub.last_seq) continue;

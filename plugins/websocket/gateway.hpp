@@ -148,7 +148,11 @@ private:
     struct Subscriber {
         bool live = false;           // false while its snapshot (or its history, to resume) is read
         bool resumed = false;        // a resume's "resumed" message was sent
-        std::uint64_t last_seq = 0;  // last seq delivered (or the snapshot's); 0: take whatever comes
+        std::uint64_t last_seq = 0;  // last seq delivered (or the snapshot's); 0: take whatever comes, unless `strict`
+        // last_seq came from a snapshot or a resume point, so the next event
+        // must be last_seq + 1 even when that is 0: an empty snapshot (the
+        // cache had nothing yet) followed by seq 468 would be a gap.
+        bool strict = false;
         std::uint64_t generation = 0;  // of its latest snapshot request: older replies are ignored
         int attempts = 0;
     };

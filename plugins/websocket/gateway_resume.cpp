@@ -20,6 +20,7 @@ void Gateway::start_resume(Channel& ch, WebSocketSession& session, Subscriber& s
     sub.live = false;
     sub.resumed = false;
     sub.attempts = 0;
+    sub.strict = true;
     sub.last_seq = point.seq;
     read_history(ch, session, sub);
 }

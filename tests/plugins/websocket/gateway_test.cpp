@@ -138,6 +138,36 @@ TEST(WebSocketGateway, a_gap_starts_a_new_epoch_and_subscribers_get_a_resnapshot
     EXPECT_EQ(g.metric("tickcast_websocket_epochs_total"), 1);
 }
 
+TEST(WebSocketGateway, an_empty_snapshot_is_not_followed_by_a_feed_that_starts_past_seq_1) {
+    // The cache is empty when the client subscribes; the feed then starts at
+    // seq 7 (its builder joined mid-stream). Seq 7 on top of an empty book
+    // would be a gap the client cannot see: it is told to take a snapshot
+    // again, and gets one once the cache has the book.
+    GatewayUnderTest g;
+    WsClient c(g.address());
+    c.send(R"({"op":"subscribe","channels":["depth.X"],"id":1})");
+    ASSERT_TRUE(c.read_type("ack"));
+    auto empty = c.read_json();
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(str(*empty, "type"), "snapshot");
+    EXPECT_EQ(seq_of(*empty), 0u);
+    g.publish("depth.X", 7, depth_payload("[]", R"([["102","1"]])"));
+    auto notice = c.read_json();
+    ASSERT_TRUE(notice);
+    EXPECT_EQ(str(*notice, "type"), "resnapshot") << json::serialize(*notice);
+    EXPECT_EQ(str(*notice, "reason"), "gap");
+    g.cache({"HSET", "depth:X", "seq", "7", "a:102", "1"});
+    auto snap = c.read_json();
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(str(*snap, "type"), "snapshot") << json::serialize(*snap);
+    EXPECT_EQ(seq_of(*snap), 7u);
+    g.publish("depth.X", 8, depth_payload("[]", R"([["103","1"]])"));
+    auto e8 = c.read_json();
+    ASSERT_TRUE(e8);
+    EXPECT_EQ(str(*e8, "type"), "event");
+    EXPECT_EQ(seq_of(*e8), 8u);
+}
+
 TEST(WebSocketGateway, a_pubsub_heartbeat_that_reveals_a_lost_tail_re_snapshots_the_subscribers) {
     GatewayUnderTest g("", "depth.X", {}, GatewayUnderTest::Feed::pubsub);
     WsClient c(g.address());
