@@ -86,6 +86,33 @@ std::vector<T> parse_list(const std::string& s) {
     return out;
 }
 
+// librdkafka properties a bench passes through (--consumer-property and
+// --producer-property NAME=VALUE): name, value, in the order given.
+using Properties = std::vector<std::pair<std::string, std::string>>;
+
+// "NAME=VALUE" strings -> Properties; a later NAME replaces an earlier one,
+// so a bench's defaults can come first and the command line after them.
+// Throws std::invalid_argument naming the bad item.
+inline Properties parse_properties(Properties into, const std::vector<std::string>& given) {
+    for (const std::string& p : given) {
+        const auto eq = p.find('=');
+        if (eq == std::string::npos || eq == 0) throw std::invalid_argument("want NAME=VALUE, got '" + p + "'");
+        std::string name = p.substr(0, eq), value = p.substr(eq + 1);
+        auto same = std::find_if(into.begin(), into.end(), [&](const auto& kv) { return kv.first == name; });
+        if (same != into.end()) same->second = std::move(value);
+        else into.emplace_back(std::move(name), std::move(value));
+    }
+    return into;
+}
+
+// Properties as a plugin's `librdkafka:` map, after a leading ", "; empty
+// for none.
+inline std::string librdkafka_option(const Properties& properties) {
+    std::string map;
+    for (const auto& [name, value] : properties) map += (map.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
+    return map.empty() ? "" : ", librdkafka: {" + map + "}";
+}
+
 // Counts events due at `rate`/s since `start` as mock_source does: at most
 // `batch` at once, never past `total`; rate 0 means as fast as batches go.
 struct PacedCount {

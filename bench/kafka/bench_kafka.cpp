@@ -114,7 +114,6 @@ const char* long_name(Broker b) {
     return b == Broker::embedded ? "librdkafka's embedded test broker (rdkafka_mock)" : "Apache Kafka (real broker, scripts/kafka.sh)";
 }
 
-using Properties = std::vector<std::pair<std::string, std::string>>;  // librdkafka name, value
 
 struct Config {
     std::vector<std::uint64_t> kafka_rates{10'000, 50'000};
@@ -504,12 +503,6 @@ Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap
 // ---- through tickcast ----------------------------------------------------------------
 
 // `, librdkafka: {"name": "value", ...}` for a plugin's flow map, or nothing.
-std::string librdkafka_option(const Properties& properties) {
-    std::string map;
-    for (const auto& [name, value] : properties) map += (map.empty() ? "" : ", ") + ("\"" + name + "\": \"" + value + "\"");
-    return map.empty() ? "" : ", librdkafka: {" + map + "}";
-}
-
 std::string gateway_yaml(const Config& cfg, Broker broker, const std::string& bootstrap, const std::string& topic, const std::string& group,
                          const std::string& capture) {
     const std::string brokers = broker == Broker::embedded
@@ -690,15 +683,13 @@ int main(int argc, char** argv) {
     app.add_option("--producer-property", producer_properties,
                    "NAME=VALUE: a librdkafka property for both producers, the raw one and kafka_sink (repeatable)");
     CLI11_PARSE(app, argc, argv);
-    for (auto [given, out] : {std::pair{&consumer_properties, &cfg.consumer_properties}, std::pair{&producer_properties, &cfg.producer_properties}})
-        for (const std::string& p : *given) {
-            const auto eq = p.find('=');
-            if (eq == std::string::npos || eq == 0) {
-                std::fprintf(stderr, "bench_kafka: --consumer-property and --producer-property want NAME=VALUE, got '%s'\n", p.c_str());
-                return 2;
-            }
-            out->emplace_back(p.substr(0, eq), p.substr(eq + 1));
-        }
+    try {
+        cfg.consumer_properties = parse_properties({}, consumer_properties);
+        cfg.producer_properties = parse_properties({}, producer_properties);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "bench_kafka: --consumer-property, --producer-property: %s\n", e.what());
+        return 2;
+    }
     cfg.kafka_rates = parse_list<std::uint64_t>(kafka_rates);
     cfg.embedded_rates = parse_list<std::uint64_t>(embedded_rates);
     cfg.max = !no_max;
