@@ -67,6 +67,7 @@ struct Options {
     int threads = 1;
     int write_threads = 0;  // the gateway's write_threads (0: its default, one per core)
     double restart_gap = 2;
+    int client_nice = 0;  // the load client thread's nice value
     double broker_warmup = 40;  // seconds of traffic through a fresh Apache Kafka broker before its first measured run
     // librdkafka properties of the match daemon's kafka_sink and of every
     // kafka_source: a latency-minded deployment's, unless the command line
@@ -339,6 +340,7 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     spec.connections = o.clients;
     spec.channels = std::size_t(o.symbols);
     spec.channel_prefix = "depth.S";
+    spec.nice = o.client_nice;
     std::optional<FloorServer> floor_server;
     std::uint16_t port = 0;
     if (floor) {
@@ -450,6 +452,10 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", o.seconds, "measured window, seconds")->capture_default_str();
     app.add_option("--threads", o.threads, "daemon.threads of the fan-out and gateway daemons")->capture_default_str();
     app.add_option("--write-threads", o.write_threads, "the gateway's write_threads (0: its default, one per core up to 4)")->capture_default_str();
+    app.add_option("--client-nice", o.client_nice,
+                   "nice value of the load client's thread (latency is taken from kernel receive stamps, so this only lets the "
+                   "daemons have the cores first, as remote clients would)")
+        ->capture_default_str();
     app.add_option("--broker-warmup", o.broker_warmup, "seconds of traffic through a fresh Apache Kafka broker before its first measured run (0: none)")
         ->capture_default_str();
     app.add_option("--restart-gap", o.restart_gap, "seconds the gateway stays away in the restart measurement")->capture_default_str();
@@ -489,8 +495,8 @@ int main(int argc, char** argv) {
 
     std::printf("bench_e2e: engine -> WebSocket, %zu clients over %d symbols (depth channels), window %.0f s after %.0f s warm-up\n",
                 o.clients, o.symbols, o.seconds, o.warmup);
-    std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores; gateway write_threads %d\n",
-                std::thread::hardware_concurrency(), loadavg().c_str(), o.write_threads);
+    std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores; gateway write_threads %d; load client nice %d\n",
+                std::thread::hardware_concurrency(), loadavg().c_str(), o.write_threads, o.client_nice);
     std::printf("librdkafka: kafka_sink%s; kafka_source%s\n", librdkafka_option(o.producer).c_str(), librdkafka_option(o.consumer).c_str());
     std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50/p99 of each daemon's tickcast_hop_latency_seconds (whole run, warm-up included);\n"
                 "         the floor path's from its own send stamp (no Kafka or Redis hop in it)\n\n");

@@ -55,6 +55,7 @@ struct LoadSpec {
     std::size_t buffer_bytes = 16384;       // per connection; grown for a larger frame (up to max_frame)
     int source_addresses = 4;               // connect from 127.0.0.1 .. 127.0.0.N (more 4-tuples)
     bool coalesce = true;                   // tickcast: connect with ?coalesce=1 (several messages per frame under load)
+    int nice = 0;                           // the client thread's nice value (setpriority on its tid); 0: unchanged
 };
 
 struct LoadResults {
