@@ -161,10 +161,15 @@ std::vector<std::pair<double, double>> hop_buckets(const std::string& metrics, c
     return buckets;
 }
 
-// p-quantile (ms) of a Prometheus histogram from its cumulative buckets, by
-// linear interpolation inside the bucket (as Prometheus' histogram_quantile).
-double histogram_quantile(const std::string& metrics, const std::string& labels, double q) {
-    const auto buckets = hop_buckets(metrics, labels);
+// p-quantile (ms) of a hop histogram from its cumulative buckets, by linear
+// interpolation inside the bucket (as Prometheus' histogram_quantile), over
+// what was observed between two scrapes: `before` (empty: since the start)
+// and `after`.
+double histogram_quantile(const std::string& before, const std::string& after, const std::string& labels, double q) {
+    auto buckets = hop_buckets(after, labels);
+    const auto earlier = hop_buckets(before, labels);
+    if (earlier.size() == buckets.size())
+        for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i].second -= earlier[i].second;
     if (buckets.empty() || buckets.back().second == 0) return NAN;
     const double rank = q * buckets.back().second;
     double prev_le = 0, prev_count = 0;
@@ -377,17 +382,26 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     // Measure once events flow end to end (group joins take seconds), then a warm-up.
     const std::int64_t from = realtime_ns() + std::int64_t(o.warmup * 1e9), to = from + std::int64_t(o.seconds * 1e9);
     client.set_window(from, to);
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup + o.seconds + 0.5));
+    // The daemons' hop histograms at both edges of the window, so that the
+    // hops are taken over the same stretch as the clients' latency.
+    auto scrape = [&] {
+        std::map<std::string, std::string> m = {{"match", tickcast::test::http_get(match->admin(), "/metrics")}};
+        if (gateway) m["gateway"] = tickcast::test::http_get(gateway->admin(), "/metrics");
+        if (fanout) m["fanout"] = tickcast::test::http_get(fanout->admin(), "/metrics");
+        return m;
+    };
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
+    auto before = scrape();
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    auto metrics = scrape();
+    std::this_thread::sleep_for(500ms);
     check_interrupted();
 
     RunResult r;
-    std::map<std::string, std::string> metrics = {{"match", tickcast::test::http_get(match->admin(), "/metrics")}};
-    if (gateway) metrics["gateway"] = tickcast::test::http_get(gateway->admin(), "/metrics");
-    if (fanout) metrics["fanout"] = tickcast::test::http_get(fanout->admin(), "/metrics");
     for (const auto& [daemon, text] : metrics) r.source_pauses += metric_sum(text, "tickcast_kafka_source_backpressure_pauses_total");
     for (const HopRow& h : hop_rows) {
-        const double p50 = histogram_quantile(metrics[h.daemon], h.labels, 0.5);
-        if (!std::isnan(p50)) r.hop_p50[h.name] = {p50, histogram_quantile(metrics[h.daemon], h.labels, 0.99)};
+        const double p50 = histogram_quantile(before[h.daemon], metrics[h.daemon], h.labels, 0.5);
+        if (!std::isnan(p50)) r.hop_p50[h.name] = {p50, histogram_quantile(before[h.daemon], metrics[h.daemon], h.labels, 0.99)};
     }
     client.stop();
     const LoadResults& res = client.results();
@@ -498,7 +512,7 @@ int main(int argc, char** argv) {
     std::printf("conditions: %u cores, load average at start %s; client, daemons, Redis and Kafka share the cores; gateway write_threads %d; load client nice %d\n",
                 std::thread::hardware_concurrency(), loadavg().c_str(), o.write_threads, o.client_nice);
     std::printf("librdkafka: kafka_sink%s; kafka_source%s\n", librdkafka_option(o.producer).c_str(), librdkafka_option(o.consumer).c_str());
-    std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50/p99 of each daemon's tickcast_hop_latency_seconds (whole run, warm-up included);\n"
+    std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50/p99 of each daemon's tickcast_hop_latency_seconds within the window (scraped at its edges);\n"
                 "         the floor path's from its own send stamp (no Kafka or Redis hop in it)\n\n");
     std::printf("restart: 5 clients (depth.S0..S4) follow, the gateway stops for %.1f s and comes back, they resubscribe with `since`\n\n",
                 o.restart_gap);
