@@ -66,7 +66,14 @@ if [ "$mode" = default ] && [ "${TICKCAST_ASAN_UNIT:-1}" != 0 ]; then
   replays=(decimal order_decoder snapshot ws_request)
   cmake --build "$asan" --target matching_engine_tests $(printf 'fuzz_replay_%s ' "${replays[@]}") -- -j"$(nproc)" >&2
   echo "ASan+UBSan unit tests (build-asan)" >&2
-  "$asan/bin/matching_engine_tests" --gtest_brief=1
+  # Single-threaded tests: one shard per core (GoogleTest's sharding).
+  shards=$(nproc) shard_pids=()
+  for ((i = 0; i < shards; i++)); do
+    GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i "$asan/bin/matching_engine_tests" --gtest_brief=1 & shard_pids+=($!)
+  done
+  failed=0
+  for pid in "${shard_pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || { echo "ASan+UBSan: matching_engine_tests failed (above)" >&2; exit 1; }
   for t in "${replays[@]}"; do "$asan/bin/fuzz_replay_$t" "$root/tests/fuzz/corpus/$t"; done
 fi
 

@@ -1,7 +1,9 @@
 // What the benchmark programs share: Ctrl-C handling, the wall clock they
-// stamp messages with, the machine's load, and medians of repeated runs.
+// stamp messages with, the machine's load, CPU time of processes and
+// threads, and medians of repeated runs.
 #pragma once
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +52,31 @@ inline std::int64_t realtime_ns() {
     clock_gettime(CLOCK_REALTIME, &ts);
     return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
+
+// CPU seconds a thread has run so far, from the scheduler's own accounting
+// (nanoseconds): `task_dir` is /proc/PID/task/TID. 0 if it is gone.
+inline double schedstat_seconds(const std::string& task_dir) {
+    std::ifstream in(task_dir + "/schedstat");
+    unsigned long long ns = 0;
+    return in >> ns ? double(ns) / 1e9 : 0;
+}
+
+// CPU seconds every live thread of `pid` has run so far (threads that
+// already exited are not counted: take differences over long-lived ones).
+inline double process_cpu(int pid) {
+    double sum = 0;
+    if (pid <= 0) return sum;
+    const std::string base = "/proc/" + std::to_string(pid) + "/task";
+    if (DIR* d = opendir(base.c_str())) {
+        while (dirent* e = readdir(d))
+            if (e->d_name[0] != '.') sum += schedstat_seconds(base + "/" + e->d_name);
+        closedir(d);
+    }
+    return sum;
+}
+
+// CPU seconds of thread `tid` of this process (0 for tid 0).
+inline double thread_cpu(int tid) { return tid ? schedstat_seconds("/proc/self/task/" + std::to_string(tid)) : 0; }
 
 // "1m 5m 15m" load averages, printed beside every figure.
 inline std::string loadavg() {

@@ -44,7 +44,8 @@
 #include "common/bench_support.hpp"
 #include "common/services.hpp"
 #include "support/daemon_process.hpp"
-#include "plugins/websocket/ws_client.hpp"
+#include "support/ws_client.hpp"
+#include "support/ports.hpp"
 #include "support/redis_server.hpp"
 #include "ws/floor_server.hpp"
 #include "ws/ws_load_client.hpp"
@@ -54,6 +55,8 @@ namespace {
 using namespace std::chrono_literals;
 using namespace tickcast::bench;
 using tickcast::test::DaemonProcess;
+using tickcast::test::free_port;
+using tickcast::test::listens;
 using tickcast::test::RedisServer;
 using tickcast::test::TempDir;
 
@@ -132,20 +135,6 @@ std::string gateway_yaml(const Options& o, const std::string& path, const std::s
     }
     return y + "pipelines:\n  gateway:\n    source: " + source + "\n    sinks: [{plugin: websocket_server, listen: \"" + listen +
            "\"" + cache + ", max_connections: 20000, send_queue_limit: 8MiB, write_threads: " + std::to_string(o.write_threads) + "}]\n";
-}
-
-std::uint16_t free_port() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return a.local_endpoint().port();
-}
-
-bool listens(std::uint16_t port) {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket probe(io);
-    boost::system::error_code ec;
-    probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-    return !ec;
 }
 
 // A hop histogram's cumulative buckets: (le in s, count), +Inf last.
@@ -233,6 +222,7 @@ struct RunResult {
     std::uint64_t restart_missed = 0;
     std::string restart_recovery;
     double source_pauses = 0;  // kafka_source backpressure pauses, every daemon
+    std::vector<std::pair<std::string, double>> cpu;  // per process (or the client's thread), % of one core in the window
 };
 
 // The sum of a metric's samples over all its label sets.
@@ -311,7 +301,9 @@ struct RestartWatch {
     }
 };
 
-RunResult run_path(const Options& o, const std::string& broker, const std::string& bootstrap, const std::string& path, int rate) {
+// `broker_pid`: the Apache Kafka JVM's (0 for the embedded broker, inside the match daemon).
+RunResult run_path(const Options& o, const std::string& broker, const std::string& bootstrap, pid_t broker_pid, const std::string& path,
+                   int rate) {
     RedisServer redis;
     TempDir dir;
     std::unique_ptr<DaemonProcess> match, fanout, gateway;
@@ -383,14 +375,32 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
         if (fanout) m["fanout"] = tickcast::test::http_get(fanout->admin(), "/metrics");
         return m;
     };
+    // CPU of every process within the window. The client is one thread of
+    // this process; on the floor path the rest of it is the floor server.
+    auto cpu = [&] {
+        std::vector<std::pair<std::string, double>> c;
+        if (gateway) c.emplace_back("gateway", process_cpu(gateway->process().pid()));
+        const double client_cpu = thread_cpu(client.thread_id());
+        if (floor) c.emplace_back("floor", process_cpu(::getpid()) - client_cpu);
+        c.emplace_back("client", client_cpu);
+        c.emplace_back("match", process_cpu(match->process().pid()));
+        if (fanout) c.emplace_back("fanout", process_cpu(fanout->process().pid()));
+        if (path != "kafka") c.emplace_back("redis", process_cpu(redis.pid()));
+        if (broker_pid > 0) c.emplace_back("kafka", process_cpu(broker_pid));
+        return c;
+    };
     std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
     auto before = scrape();
+    const auto cpu_before = cpu();
     std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
     auto metrics = scrape();
+    const auto cpu_after = cpu();
     std::this_thread::sleep_for(500ms);
     check_interrupted();
 
     RunResult r;
+    for (std::size_t i = 0; i < cpu_after.size(); ++i)
+        r.cpu.emplace_back(cpu_after[i].first, 100 * (cpu_after[i].second - cpu_before[i].second) / o.seconds);
     for (const auto& [daemon, text] : metrics) r.source_pauses += metric_sum(text, "tickcast_kafka_source_backpressure_pauses_total");
     for (const HopRow& h : hop_rows) {
         const double p50 = histogram_quantile(before[h.daemon], metrics[h.daemon], h.labels, 0.5);
@@ -503,7 +513,9 @@ int main(int argc, char** argv) {
                 std::thread::hardware_concurrency(), loadavg().c_str(), o.write_threads, o.client_nice);
     std::printf("librdkafka: kafka_sink%s; kafka_source%s\n", librdkafka_option(o.producer).c_str(), librdkafka_option(o.consumer).c_str());
     std::printf("latency: the engine's ts -> the client's kernel receive stamp; hops: p50/p99 of each daemon's tickcast_hop_latency_seconds within the window (scraped at its edges);\n"
-                "         the floor path's from its own send stamp (no Kafka or Redis hop in it)\n\n");
+                "         the floor path's from its own send stamp (no Kafka or Redis hop in it)\n");
+    std::printf("cpu %%: each process's CPU within the window, %% of one core (of %u): the daemons, redis-server, the Apache Kafka JVM, the load client's thread\n\n",
+                std::thread::hardware_concurrency());
     std::printf("restart: 5 clients (depth.S0..S4) follow, the gateway stops for %.1f s and comes back, they resubscribe with `since`\n\n",
                 o.restart_gap);
     std::printf("%-9s %-7s %6s | %8s %8s %8s %8s | %10s %6s %6s | %-24s | %s\n", "broker", "path", "rate", "p50 ms", "p99 ms", "p999 ms",
@@ -525,12 +537,12 @@ int main(int argc, char** argv) {
                     warm.seconds = o.broker_warmup;
                     std::printf("(Apache Kafka warm-up: %.0f s of the floor path at %d/s, not shown)\n", o.broker_warmup, o.rates.front());
                     std::fflush(stdout);
-                    run_path(warm, broker, real->bootstrap, "floor", o.rates.front());
+                    run_path(warm, broker, real->bootstrap, real->pid, "floor", o.rates.front());
                 }
             }
             for (int rate : o.rates)
                 for (const std::string& path : o.paths) {
-                    const RunResult r = run_path(o, broker, real ? real->bootstrap : "", path, rate);
+                    const RunResult r = run_path(o, broker, real ? real->bootstrap : "", real ? real->pid : 0, path, rate);
                     std::string hops;
                     for (const auto& [name, v] : r.hop_p50) {
                         char b[64];
@@ -541,6 +553,13 @@ int main(int argc, char** argv) {
                     if (r.client_errors > 0)
                         hops += ", " + std::to_string(r.client_errors) + " error messages to clients (first: " + r.first_error + ")";
                     if (r.source_pauses > 0) hops += ", kafka_source paused " + std::to_string(std::int64_t(r.source_pauses)) + "x";
+                    std::string cpu;
+                    double total = 0;
+                    for (const auto& [who, pct] : r.cpu) {
+                        cpu += (cpu.empty() ? "" : " ") + who + " " + std::to_string(std::lround(pct));
+                        total += pct;
+                    }
+                    hops += "; cpu %: " + cpu + ", total " + std::to_string(std::lround(total));
                     const std::string restart = std::to_string(r.restart_missed) + " (" + r.restart_recovery + ")";
                     std::printf("%-9s %-7s %6d | %8.2f %8.2f %8.2f %8.1f | %10.0f %6llu %6llu | %-24s | %s\n", broker.c_str(), path.c_str(),
                                 rate, r.p50, r.p99, r.p999, r.max, r.deliveries_per_s, (unsigned long long)r.missed,

@@ -90,24 +90,6 @@ double peak_rss_mb(pid_t pid) {
     return 0;
 }
 
-double process_cpu(pid_t pid) {  // seconds of CPU a process used so far, 0 if unknown
-    if (pid <= 0) return 0;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(in)), {});
-    const auto close = s.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream rest(s.substr(close + 2));
-    std::string f;
-    unsigned long long ut = 0, st = 0;
-    for (int i = 3; i <= 15; ++i) {
-        rest >> f;
-        if (i == 14) ut = std::stoull(f);
-        if (i == 15) st = std::stoull(f);
-    }
-    return double(ut + st) / double(sysconf(_SC_CLK_TCK));
-}
-
-
 enum class Broker { embedded, kafka };
 const char* name(Broker b) { return b == Broker::embedded ? "embedded" : "kafka"; }
 const char* long_name(Broker b) {

@@ -82,8 +82,6 @@ double cpu_seconds(int who) {
     return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-double schedstat_cpu(pid_t pid);
-
 double thread_cpu() {
     timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -103,24 +101,7 @@ double children_cpu() {
             if (close == std::string::npos) continue;
             char state = 0;
             int ppid = 0;
-            if (std::sscanf(s.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == self) sum += schedstat_cpu(std::stoi(e->d_name));
-        }
-        closedir(d);
-    }
-    return sum;
-}
-
-// CPU time of every thread of `pid` so far, in seconds, from the scheduler's
-// own accounting (/proc/PID/task/TID/schedstat, nanoseconds).
-double schedstat_cpu(pid_t pid) {
-    double sum = 0;
-    const std::string base = "/proc/" + std::to_string(pid) + "/task";
-    if (DIR* d = opendir(base.c_str())) {
-        while (dirent* e = readdir(d)) {
-            if (e->d_name[0] == '.') continue;
-            std::ifstream in(base + "/" + e->d_name + "/schedstat");
-            unsigned long long ns = 0;
-            if (in >> ns) sum += double(ns) / 1e9;
+            if (std::sscanf(s.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == self) sum += process_cpu(std::stoi(e->d_name));
         }
         closedir(d);
     }
@@ -191,7 +172,7 @@ struct Server {
         const auto at = info.find("process_id:");
         if (at != std::string::npos) pid = std::stoi(info.substr(at + 11));
     }
-    double cpu() const { return schedstat_cpu(pid); }
+    double cpu() const { return process_cpu(pid); }
     redisContext* connect() const {
         redisContext* c = redisConnect("127.0.0.1", port);
         if (!c || c->err) throw std::runtime_error("cannot connect to redis");

@@ -5,7 +5,7 @@
 
 #include <boost/asio.hpp>
 
-#include "plugins/websocket/ws_client.hpp"
+#include "support/ws_client.hpp"
 
 namespace tickcast::bench {
 
@@ -89,8 +89,7 @@ void ChurnClient::subscribed_cycle(std::size_t i, bool reset_at_end) {
     }
     if (event) with_events_.fetch_add(1);
     if (reset_at_end) {
-        c.socket().set_option(asio::socket_base::linger(true, 0));
-        c.socket().close();
+        c.reset();
     } else if (!c.close(std::chrono::seconds(5))) {
         fail("the server did not complete the close handshake within 5 s");
     }

@@ -53,26 +53,6 @@ using tickcast::test::TempDir;
 
 // ---- /proc --------------------------------------------------------------------
 
-double schedstat_seconds(const std::string& task_dir) {
-    std::ifstream in(task_dir + "/schedstat");
-    unsigned long long ns = 0;
-    return in >> ns ? double(ns) / 1e9 : 0;
-}
-
-// CPU of every thread of `pid` so far (seconds).
-double process_cpu(int pid) {
-    double sum = 0;
-    const std::string base = "/proc/" + std::to_string(pid) + "/task";
-    if (DIR* d = opendir(base.c_str())) {
-        while (dirent* e = readdir(d))
-            if (e->d_name[0] != '.') sum += schedstat_seconds(base + "/" + e->d_name);
-        closedir(d);
-    }
-    return sum;
-}
-
-double thread_cpu(int tid) { return tid ? schedstat_seconds("/proc/self/task/" + std::to_string(tid)) : 0; }
-
 long rss_kb(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(in, line);)

@@ -12,29 +12,13 @@
 #include <boost/asio.hpp>
 
 #include "common/bench_support.hpp"
+#include "support/ports.hpp"
 
 namespace tickcast::bench {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-namespace {
-
-std::uint16_t free_port() {
-    asio::io_context io;
-    tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    return a.local_endpoint().port();
-}
-
-bool accepts(std::uint16_t port) {
-    asio::io_context io;
-    tcp::socket s(io);
-    boost::system::error_code ec;
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-    return !ec;
-}
-
-}  // namespace
+using test::free_port;
 
 void append_bench_envelope(std::string& out, std::string_view channel, std::uint64_t seq, std::size_t k, std::size_t payload_bytes) {
     char digits[24];
@@ -85,8 +69,8 @@ NchanServer::NchanServer(const std::string& module, int workers) {
     const std::string path = dir_.write("nginx.conf", conf);
     master_ = std::make_unique<test::Process>(
         std::vector<std::string>{"/usr/sbin/nginx", "-p", d, "-e", d + "/logs/error.log", "-c", path, "-g", "daemon off;"});
-    for (int i = 0; i < 500 && !accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!accepts(port_)) throw std::runtime_error("nginx did not start: " + master_->err() + test::Process::slurp(d + "/logs/error.log"));
+    for (int i = 0; i < 500 && !test::listens(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!test::listens(port_)) throw std::runtime_error("nginx did not start: " + master_->err() + test::Process::slurp(d + "/logs/error.log"));
 }
 
 NchanServer::~NchanServer() { stop(); }

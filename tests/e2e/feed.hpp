@@ -7,15 +7,12 @@
 
 #include <optional>
 
-#include "plugins/websocket/ws_client.hpp"
+#include <boost/json.hpp>
+
+#include "support/ports.hpp"
+#include "support/ws_client.hpp"
 
 namespace tickcast::test {
-
-inline std::string free_address() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return "127.0.0.1:" + std::to_string(a.local_endpoint().port());
-}
 
 struct Feed {
     std::optional<std::uint64_t> snapshot_seq;

@@ -9,7 +9,7 @@
 
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
-#include "plugins/websocket/ws_client.hpp"
+#include "support/ws_client.hpp"
 
 using namespace tickcast::test;
 

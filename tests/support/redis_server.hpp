@@ -36,6 +36,9 @@ public:
     std::string port() const { return address_.substr(address_.rfind(':') + 1); }
     std::string url() const { return "redis://" + address_; }
 
+    // The server's process id (0 for a server someone else runs).
+    int pid() const { return owned_ ? std::atoi(Process::slurp(dir_.path() + "/redis/pid").c_str()) : 0; }
+
     // SIGKILL: no goodbye to clients, nothing saved.
     void kill9() {
         const std::string pid = Process::slurp(dir_.path() + "/redis/pid");

@@ -380,7 +380,7 @@ TEST(WebSocketCoalesce, with_conflation_a_slow_coalescing_client_whose_trades_pa
     reader.join();
     ASSERT_TRUE(cut_off) << "the slow client was never closed";
     EXPECT_TRUE(slow_ws.closed());
-    EXPECT_EQ(slow_ws.close_code(), 4008) << slow_ws.error().message();
+    EXPECT_EQ(slow_ws.close_code(), 4008) << slow_ws.error();
     EXPECT_NE(slow_ws.close_reason().find("slow consumer"), std::string::npos) << slow_ws.close_reason();
     ASSERT_FALSE(slow_trades.empty());
     EXPECT_LT(slow_trades.size(), std::size_t(count));

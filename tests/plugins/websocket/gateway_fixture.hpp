@@ -13,7 +13,7 @@
 
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
-#include "ws_client.hpp"
+#include "support/ws_client.hpp"
 
 namespace tickcast::test {
 

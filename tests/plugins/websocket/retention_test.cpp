@@ -10,7 +10,7 @@
 
 #include <tickcast/testing.hpp>
 
-#include "ws_client.hpp"
+#include "support/ws_client.hpp"
 
 using namespace std::chrono_literals;
 using tickcast::testing::PluginLibrary;
