@@ -82,7 +82,7 @@ double cpu_seconds(int who) {
     return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-double thread_cpu() {
+double this_thread_cpu() {
     timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
@@ -205,7 +205,7 @@ struct RawSpec {
 // `wakes` gets the first seq of each wake-up's burst.
 void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& payload, std::uint64_t maxlen, std::atomic<bool>& failed,
                    double& cpu, std::vector<std::uint64_t>& wakes) {
-    const double cpu0 = thread_cpu();
+    const double cpu0 = this_thread_cpu();
     redisContext* c = srv.connect();
     PacedCount pacer{spec.rate, spec.total, 256};
     const std::string maxlen_s = std::to_string(maxlen);
@@ -283,7 +283,7 @@ void raw_publisher(const Server& srv, const RawSpec& spec, const std::string& pa
     else
         freeReplyObject(redisCommand(c, "XADD %s * end 1", spec.key.c_str()));
     redisFree(c);
-    cpu = thread_cpu() - cpu0;
+    cpu = this_thread_cpu() - cpu0;
 }
 
 struct RawRx {
@@ -307,7 +307,7 @@ void raw_subscriber(const Server& srv, const RawSpec& spec, std::vector<RawRx>& 
     };
     open();
     ready = true;
-    const double cpu0 = thread_cpu();
+    const double cpu0 = this_thread_cpu();
     bool restarted = spec.restart_after_seq == 0;
     bool done = false;
     while (!done && !g_interrupted) {
@@ -364,7 +364,7 @@ void raw_subscriber(const Server& srv, const RawSpec& spec, std::vector<RawRx>& 
         }
     }
     redisFree(c);
-    cpu = thread_cpu() - cpu0;
+    cpu = this_thread_cpu() - cpu0;
 }
 
 // `wakes`: the first seq of each publisher wake-up, ascending, when known.

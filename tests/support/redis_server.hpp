@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
