@@ -377,8 +377,13 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     };
     // CPU of every process within the window. The client is one thread of
     // this process; on the floor path the rest of it is the floor server.
+    struct CpuSample {
+        std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
+        std::vector<std::pair<std::string, double>> seconds;  // per process (or thread), CPU seconds so far
+    };
     auto cpu = [&] {
-        std::vector<std::pair<std::string, double>> c;
+        CpuSample sample;
+        auto& c = sample.seconds;
         if (gateway) c.emplace_back("gateway", process_cpu(gateway->process().pid()));
         const double client_cpu = thread_cpu(client.thread_id());
         if (floor) c.emplace_back("floor", process_cpu(::getpid()) - client_cpu);
@@ -387,7 +392,7 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
         if (fanout) c.emplace_back("fanout", process_cpu(fanout->process().pid()));
         if (path != "kafka") c.emplace_back("redis", process_cpu(redis.pid()));
         if (broker_pid > 0) c.emplace_back("kafka", process_cpu(broker_pid));
-        return c;
+        return sample;
     };
     std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
     auto before = scrape();
@@ -399,8 +404,9 @@ RunResult run_path(const Options& o, const std::string& broker, const std::strin
     check_interrupted();
 
     RunResult r;
-    for (std::size_t i = 0; i < cpu_after.size(); ++i)
-        r.cpu.emplace_back(cpu_after[i].first, 100 * (cpu_after[i].second - cpu_before[i].second) / o.seconds);
+    const double elapsed = std::chrono::duration<double>(cpu_after.at - cpu_before.at).count();
+    for (std::size_t i = 0; i < cpu_after.seconds.size(); ++i)
+        r.cpu.emplace_back(cpu_after.seconds[i].first, 100 * (cpu_after.seconds[i].second - cpu_before.seconds[i].second) / elapsed);
     for (const auto& [daemon, text] : metrics) r.source_pauses += metric_sum(text, "tickcast_kafka_source_backpressure_pauses_total");
     for (const HopRow& h : hop_rows) {
         const double p50 = histogram_quantile(before[h.daemon], metrics[h.daemon], h.labels, 0.5);
@@ -467,8 +473,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", o.threads, "daemon.threads of the fan-out and gateway daemons")->capture_default_str();
     app.add_option("--write-threads", o.write_threads, "the gateway's write_threads (0: its default, one per core up to 4)")->capture_default_str();
     app.add_option("--client-nice", o.client_nice,
-                   "nice value of the load client's thread (latency is taken from kernel receive stamps, so this only lets the "
-                   "daemons have the cores first, as remote clients would)")
+                   "nice value of the load client's thread (an experiment: meant to leave the cores to the daemons, it made every "
+                   "figure worse, as a starved client's full receive buffers hold the senders back)")
         ->capture_default_str();
     app.add_option("--broker-warmup", o.broker_warmup, "seconds of traffic through a fresh Apache Kafka broker before its first measured run (0: none)")
         ->capture_default_str();

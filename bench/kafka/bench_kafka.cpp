@@ -96,7 +96,6 @@ const char* long_name(Broker b) {
     return b == Broker::embedded ? "librdkafka's embedded test broker (rdkafka_mock)" : "Apache Kafka (real broker, scripts/kafka.sh)";
 }
 
-
 struct Config {
     std::vector<std::uint64_t> kafka_rates{10'000, 50'000};
     std::vector<std::uint64_t> embedded_rates{10'000, 50'000};
@@ -484,7 +483,6 @@ Run run_raw(const Config& cfg, Broker broker, const std::string& kafka_bootstrap
 
 // ---- through tickcast ----------------------------------------------------------------
 
-// `, librdkafka: {"name": "value", ...}` for a plugin's flow map, or nothing.
 std::string gateway_yaml(const Config& cfg, Broker broker, const std::string& bootstrap, const std::string& topic, const std::string& group,
                          const std::string& capture) {
     const std::string brokers = broker == Broker::embedded

@@ -71,10 +71,11 @@ void WsLoadClient::run() {
     asio::post(io_, [this] { start_next(); });
     thread_ = std::thread([this] {
         tid_ = int(::syscall(SYS_gettid));
-        // Latency is taken from the kernel's receive stamps, so a lower
-        // priority delays only this thread's reading, not the figures; the
-        // clients then stand in for remote ones without taking the cores
-        // from the server first.
+        // An experiment (bench_e2e --client-nice): latency is taken from the
+        // kernel's receive stamps, so a lower priority was meant to leave the
+        // cores to the servers without changing the figures. Measured, it made
+        // them worse: a starved client's full receive buffers hold the
+        // senders back (docs/benchmarks.md).
         if (spec_.nice != 0) ::setpriority(PRIO_PROCESS, id_t(tid_.load()), spec_.nice);
         auto guard = asio::make_work_guard(io_);
         io_.run();
